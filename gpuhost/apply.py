@@ -1,0 +1,30 @@
+"""Using one role from your own Fabric script: `from gpuhost.roles import cuda; cuda.apply(c, ...)`."""
+
+from gpuhost import registry, runner, settings
+from gpuhost.host import Host
+
+
+def apply(context, module, check=False, **values):
+    """Converge one role on a Fabric Connection or Invoke Context; returns the HostResult.
+
+    Keyword arguments set the role's own settings, except the names of the `stack` request
+    (`cuda="12.4"`, `cudnn="9"`, ...) which set the request shared by the NVIDIA roles, and
+    whole sections passed as mappings (`nvidia_repo={"url": ...}`).
+    """
+    defaults = registry.defaults([module])
+    overrides = {}
+    for key, value in values.items():
+        if key in defaults.get("stack", {}):
+            overrides.setdefault("stack", {})[key] = value
+        elif isinstance(value, dict) and key in defaults:
+            overrides[key] = value
+        else:
+            overrides.setdefault(module.NAME, {})[key] = value
+    settings.check(overrides, defaults)
+    name = getattr(context, "host", None) or "local"
+    host = Host(name, context, become_password=getattr(getattr(context, "config", None), "sudo", {}).get("password"))
+    result = runner.HostResult(name=name)
+    options = runner.Options(check=check, echo=False)
+    runner.converge_host(host, [module], settings.merge(defaults, overrides), options, result)
+    return result
+

@@ -1,0 +1,147 @@
+"""The `gpuhost` command and the tasks of `tasks.py`: facts, plan, converge, verify, resolve.
+
+Both are the same Invoke tasks: `gpuhost converge --host gpu-vm` and, from a checkout,
+`invoke converge --host gpu-vm`. Every failure is one sentence on stderr and an exit code:
+0 ok, 1 failure, 2 changes pending (plan and --check).
+"""
+
+import json as json_module
+import sys
+
+from invoke import Collection, Exit, Program, task
+
+from gpuhost import __version__, inventory, registry, report, runner, settings
+from gpuhost.errors import GpuhostError
+
+HOST_HELP = "inventory host or group, user@addr[:port], ~/.ssh/config alias, or 'local' (comma-separated)"
+HELP = {
+    "host": HOST_HELP,
+    "inventory": "inventory file or folder (default: $GPUHOST_INVENTORY, else ./inventory/)",
+    "roles": "comma-separated roles (default: the host's 'roles' variable, else every role)",
+    "set": "KEY.SUB=VALUE setting, highest precedence (repeatable)",
+    "parallel": "hosts worked on at once (default 10)",
+    "accept-new-host-keys": "record the key of a host not yet in known_hosts (a changed key is always refused)",
+    "json": "print JSON",
+    "check": "only show what would change (like plan)",
+    "report": "write the JSON report to FILE",
+    "no-reboot": "never reboot; say that a reboot is pending instead",
+    "allow-local-reboot": "allow rebooting this machine when --host local needs it",
+    "junit": "write a JUnit XML report to FILE",
+}
+
+
+def _help(*names):
+    return {name: HELP[name] for name in names}
+
+
+def _fail(error):
+    print(f"error: {error}", file=sys.stderr)
+    raise Exit(code=1)
+
+
+def _targets(host, inventory_path):
+    roles = registry.available()
+    defaults = registry.defaults(roles.values())
+    loaded = inventory.load(inventory_path or None, defaults=defaults, role_names=roles)
+    return loaded.select(host), roles
+
+
+def _role_list(roles):
+    return [r.strip() for r in roles.split(",") if r.strip()]
+
+
+def _options(set_, parallel=10, accept_new_host_keys=False, **flags):
+    return runner.Options(overrides=settings.parse_set(set_ or []), parallel=parallel,
+                          accept_new_host_keys=accept_new_host_keys, **flags)
+
+
+@task(auto_shortflags=False, help=_help("host", "inventory", "json", "accept-new-host-keys"))
+def facts(c, host, inventory="", json=False, accept_new_host_keys=False):
+    """Show what gpuhost knows about hosts (one remote command each)."""
+    from gpuhost import facts_view
+
+    try:
+        targets, _ = _targets(host, inventory)
+        results = runner.gather_facts(targets, _options([], accept_new_host_keys=accept_new_host_keys, echo=False))
+    except GpuhostError as error:
+        _fail(error)
+    print(json_module.dumps(facts_view.as_dict(results), indent=2) if json else facts_view.text(results))
+    raise Exit(code=report.exit_code(results))
+
+
+@task(auto_shortflags=False, iterable=["set_"],
+      help=_help("host", "roles", "inventory", "json", "set", "parallel", "accept-new-host-keys"))
+def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, accept_new_host_keys=False):
+    """Show what converge would change, changing nothing (exit 2 when something would)."""
+    _run(host, roles, inventory, _options(set_, parallel, accept_new_host_keys, check=True, echo=not json),
+         json_out=json, plan=True)
+
+
+@task(auto_shortflags=False, iterable=["set_"],
+      help=_help("host", "roles", "check", "parallel", "report", "set", "inventory", "no-reboot",
+                 "allow-local-reboot", "accept-new-host-keys"))
+def converge(c, host, roles="", check=False, parallel=10, report_="", set_=None, inventory="", no_reboot=False,
+             allow_local_reboot=False, accept_new_host_keys=False):
+    """Converge hosts: install and configure what the roles describe, reboot only when needed."""
+    options = _options(set_, parallel, accept_new_host_keys, check=check, no_reboot=no_reboot,
+                       allow_local_reboot=allow_local_reboot)
+    _run(host, roles, inventory, options, report_path=report_, plan=check)
+
+
+def _run(host, roles, inventory_path, options, report_path="", json_out=False, plan=False):
+    try:
+        targets, available = _targets(host, inventory_path)
+        results = runner.run(targets, _role_list(roles), options, available)
+    except GpuhostError as error:
+        _fail(error)
+    if report_path:
+        report.write(results, report_path)
+    if json_out:
+        print(json_module.dumps(report.as_dict(results), indent=2))
+    else:
+        print(report.recap(results))
+        if report_path:
+            print(f"report: {report_path}")
+    raise Exit(code=report.exit_code(results, plan=plan))
+
+
+@task(auto_shortflags=False, iterable=["set_"], help=_help("host", "roles", "inventory", "junit", "set"))
+def verify(c, host, roles="", inventory="", junit="", set_=None):
+    """Run the roles' testinfra checks against hosts and print a summary."""
+    from gpuhost import verify as verify_module
+
+    try:
+        targets, available = _targets(host, inventory)
+        code = verify_module.run(targets, _role_list(roles), available, settings.parse_set(set_ or []),
+                                 inventory_path=inventory, junit=junit)
+    except GpuhostError as error:
+        _fail(error)
+    raise Exit(code=code)
+
+
+@task(auto_shortflags=False, iterable=["gpu"], help={
+    "gpu": "GPU model or PCI id (repeatable): T4, 'Tesla K80', 10de:2330", "os": "ubuntu-22.04, debian-12, ...",
+    "arch": "x86_64 or sbsa", "driver": "driver branch or specifier", "flavor": "open or proprietary",
+    "cuda": "CUDA version or specifier", "cudnn": "cuDNN version or specifier",
+    "tensorrt": "TensorRT version or specifier", "framework": "e.g. torch==2.5 or tensorflow==2.17",
+    "policy": "lts, production or newest", "json": "print JSON"})
+def resolve(c, gpu=None, os="ubuntu-22.04", arch="x86_64", driver="", flavor="", cuda="", cudnn="", tensorrt="",
+            framework="", policy="production", json=False):
+    """Resolve a driver, CUDA, cuDNN and TensorRT that fit these GPUs and each other."""
+    from gpuhost import resolution
+
+    request = {"driver": driver, "flavor": flavor, "cuda": cuda, "cudnn": cudnn, "tensorrt": tensorrt,
+               "framework": framework}
+    try:
+        result = resolution.resolve_names(gpu or [], os, arch, {k: v for k, v in request.items() if v}, policy)
+    except GpuhostError as error:
+        _fail(error)
+    print(json_module.dumps(result.to_dict(), indent=2) if json else result.explain())
+
+
+namespace = Collection(facts, plan, converge, verify, resolve)
+program = Program(namespace=namespace, version=__version__, name="gpuhost", binary="gpuhost")
+
+
+def main():
+    program.run()

@@ -1,0 +1,300 @@
+"""Facts about a host, gathered in one remote command and parsed once.
+
+The remote side is a POSIX shell script that prints raw outputs in named sections; nothing on
+the host needs Python. Each section has a small parser here, tested with real outputs from
+Ubuntu and Debian machines. Roles ask for the files, units and read-only probes they need up
+front, so one round trip tells every role whether it has anything to do.
+"""
+
+import base64
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from gpuhost.errors import StepError
+
+MARK = "--gpuhost-section "
+SECURE_BOOT_VAR = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+MODULES = ("nvidia", "nouveau", "nvidia_drm", "nvidia_uvm", "nvidia_modeset")
+TOOLS = ("nvidia-smi", "nvcc", "docker", "mokutil", "update-initramfs", "dkms", "nvidia-ctk", "systemctl")
+MAX_CONTENT = 65536
+SAFE_PATTERN = re.compile(r"^/[A-Za-z0-9_./*?@:+-]*$")
+UNIT = re.compile(r"^[A-Za-z0-9_.@:-]+$")
+PROBE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
+
+SYSTEM = {
+    "os": "cat /etc/os-release 2>/dev/null",
+    "arch": "uname -m",
+    "kernel": "cat /proc/sys/kernel/osrelease",
+    "boot_id": "cat /proc/sys/kernel/random/boot_id",
+    "user": "id -un; id -u",
+    "virt": "systemd-detect-virt 2>/dev/null; for f in sys_vendor product_name bios_vendor; do "
+            "printf '%s=' $f; cat /sys/class/dmi/id/$f 2>/dev/null || echo; done",
+    "pci": "for d in /sys/bus/pci/devices/*; do [ \"$(cat $d/vendor 2>/dev/null)\" = 0x10de ] || continue; "
+           "echo \"${d##*/} $(cat $d/device) $(cat $d/class) $(cat $d/subsystem_vendor 2>/dev/null) "
+           "$(cat $d/subsystem_device 2>/dev/null)\"; done",
+    "modules": "for m in %s; do [ -d /sys/module/$m ] && echo \"$m $(cat /sys/module/$m/version 2>/dev/null)\"; done"
+               % " ".join(MODULES),
+    "driver_proc": "cat /proc/driver/nvidia/version 2>/dev/null",
+    "secure_boot": f"[ -d /sys/firmware/efi ] && echo efi; od -An -t u1 {SECURE_BOOT_VAR} 2>/dev/null",
+    "tools": "for t in %s; do command -v $t; done" % " ".join(TOOLS),
+    "reboot_required": "[ -f /var/run/reboot-required ] && echo yes && cat /var/run/reboot-required.pkgs 2>/dev/null",
+    "disk": "df -Pk / /var 2>/dev/null",
+    "dpkg_lock": "for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock; do [ -e $f ] || continue; "
+                 "i=$(stat -c %i $f); awk -v i=\":$i\" '$6 ~ i\"$\" {print $5}' /proc/locks | while read p; do "
+                 "echo \"$f $p $(cat /proc/$p/comm 2>/dev/null)\"; done; done",
+    "dpkg_audit": "dpkg --audit 2>/dev/null",
+}
+PACKAGES = "dpkg-query -W -f='${Package}\\t${Version}\\t${Status}\\n' 2>/dev/null"
+
+
+@dataclass
+class Request:
+    """What roles need to know beyond the system facts: files, systemd units, probes."""
+
+    files: set = field(default_factory=set)
+    units: set = field(default_factory=set)
+    probes: dict = field(default_factory=dict)  # name -> read-only shell command
+
+    def add(self, other):
+        self.files |= other.files
+        self.units |= other.units
+        self.probes.update(other.probes)
+
+
+def script(request, system=True, packages=True):
+    """The shell script that prints every section asked for."""
+    parts = []
+    if system:
+        parts += [_section(name, command) for name, command in SYSTEM.items()]
+    if packages:
+        parts.append(_section("packages", PACKAGES))
+    for pattern in sorted(request.files):
+        if not SAFE_PATTERN.match(pattern):
+            raise StepError(f"file pattern {pattern!r} has characters gpuhost does not pass to a shell.")
+        parts.append(_section("files", _file_lines(pattern)))
+    units = sorted(request.units)
+    if units:
+        if not all(UNIT.match(u) for u in units):
+            raise StepError(f"unit names {units!r} must be plain systemd unit names.")
+        parts.append(_section("units", f"for u in {' '.join(units)}; do "
+                              "echo \"$u|$(systemctl is-enabled $u 2>/dev/null)|$(systemctl is-active $u 2>/dev/null)\"; done"))
+    for name, command in sorted(request.probes.items()):
+        if not PROBE_NAME.match(name):
+            raise StepError(f"probe name {name!r} must be lowercase letters, digits, '.', '_' or '-'.")
+        parts.append(_section(f"probe {name}", f"( {command} ) 2>&1; echo \"rc=$?\""))
+    return "\n".join(parts) + "\n"
+
+
+def _section(name, command):
+    return f"echo {shlex.quote(MARK + name)}; {command}"
+
+
+def _file_lines(pattern):
+    return (
+        f"for f in {pattern}; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; "
+        "echo \"path $f\"; stat -c 'stat %a %U %G %s %F' \"$f\"; "
+        "[ -L \"$f\" ] && echo \"link $(readlink \"$f\")\"; "
+        "if [ -f \"$f\" ] && [ -r \"$f\" ]; then echo \"sha256 $(sha256sum < \"$f\" | cut -d' ' -f1)\"; "
+        f"[ $(stat -Lc %s \"$f\") -le {MAX_CONTENT} ] && echo \"content $(base64 -w0 < \"$f\")\"; fi; done"
+    )
+
+
+def split(output):
+    """Raw output → {section: text}; repeated sections (files) are joined."""
+    sections = {}
+    name, lines = None, []
+    for line in output.splitlines():
+        if line.startswith(MARK):
+            if name is not None:
+                sections[name] = sections.get(name, "") + "\n".join(lines) + "\n"
+            name, lines = line[len(MARK):], []
+        elif name is not None:
+            lines.append(line)
+    if name is not None:
+        sections[name] = sections.get(name, "") + "\n".join(lines) + "\n"
+    return sections
+
+
+def parse(output):
+    """Raw output of `script()` → the facts mapping (JSON-ready)."""
+    sections = split(output)
+    facts = {}
+    for name, text in sections.items():
+        if name.startswith("probe "):
+            facts.setdefault("probes", {})[name[6:]] = parse_probe(text)
+        elif name in PARSERS:
+            facts[name] = PARSERS[name](text)
+    if "os" in facts:
+        facts["deb_arch"] = DEB_ARCH.get(facts.get("arch", ""), facts.get("arch", ""))
+    return facts
+
+
+def parse_os(text):
+    fields = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            fields[key.strip()] = value.strip().strip('"').strip("'")
+    return {
+        "id": fields.get("ID", ""),
+        "version": fields.get("VERSION_ID", ""),
+        "codename": fields.get("VERSION_CODENAME") or fields.get("UBUNTU_CODENAME", ""),
+        "like": fields.get("ID_LIKE", "").split(),
+        "pretty": fields.get("PRETTY_NAME", ""),
+    }
+
+
+def parse_first_line(text):
+    return text.strip().splitlines()[0].strip() if text.strip() else ""
+
+
+def parse_user(text):
+    lines = text.split()
+    return {"name": lines[0] if lines else "", "root": len(lines) > 1 and lines[1] == "0"}
+
+
+CLOUDS = (("Google", "gce"), ("Amazon", "aws"), ("Microsoft", "azure"), ("OracleCloud", "oci"))
+
+
+def parse_virt(text):
+    lines = text.strip().splitlines()
+    virt = lines[0] if lines and "=" not in lines[0] else "none"
+    dmi = dict(line.split("=", 1) for line in lines if "=" in line)
+    joined = " ".join(dmi.values())
+    cloud = next((name for marker, name in CLOUDS if marker in joined), None)
+    return {"type": virt or "none", "cloud": cloud, "vendor": dmi.get("sys_vendor", ""),
+            "product": dmi.get("product_name", "")}
+
+
+def parse_pci(text):
+    gpus = []
+    for line in text.strip().splitlines():
+        parts = line.split()
+        if len(parts) < 3:
+            continue
+        bus, device, klass = parts[:3]
+        sub = f"{_hex(parts[3])}:{_hex(parts[4])}" if len(parts) >= 5 else ""
+        gpus.append({"bus_id": bus, "vendor": "10de", "device": _hex(device), "class": _hex(klass)[:4], "subsystem": sub})
+    return gpus
+
+
+def _hex(text):
+    return text.lower().removeprefix("0x")
+
+
+def parse_modules(text):
+    modules = {}
+    for line in text.strip().splitlines():
+        name, _, version = line.partition(" ")
+        modules[name] = {"version": version.strip() or None}
+    return modules
+
+
+DRIVER_VERSION = re.compile(r"Kernel Module(?: for \S+)?\s+(\d+\.\d+(?:\.\d+)?)")
+
+
+def parse_driver_proc(text):
+    match = DRIVER_VERSION.search(text)
+    return {"version": match.group(1) if match else None, "open": "Open Kernel Module" in text} if text.strip() else None
+
+
+def parse_secure_boot(text):
+    if "efi" not in text.split():
+        return {"efi": False, "enabled": False}
+    numbers = [int(n) for n in text.split() if n.isdigit()]
+    return {"efi": True, "enabled": bool(numbers) and numbers[-1] == 1}
+
+
+def parse_tools(text):
+    return sorted({line.rsplit("/", 1)[-1] for line in text.split() if line})
+
+
+def parse_reboot_required(text):
+    lines = text.split()
+    return {"required": bool(lines) and lines[0] == "yes", "packages": lines[1:]}
+
+
+def parse_disk(text):
+    """Free bytes on / and /var, in the order `df / /var` prints them."""
+    free = {}
+    for path, line in zip(("/", "/var"), text.strip().splitlines()[1:]):
+        parts = line.split()
+        if len(parts) >= 6 and parts[3].isdigit():
+            free[path] = int(parts[3]) * 1024
+    return free
+
+
+def parse_dpkg_lock(text):
+    for line in text.strip().splitlines():
+        parts = line.split(maxsplit=2)
+        if len(parts) >= 2 and parts[1].isdigit():
+            return {"held": True, "pid": int(parts[1]), "process": parts[2] if len(parts) > 2 else "", "file": parts[0]}
+    return {"held": False}
+
+
+def parse_dpkg_audit(text):
+    return {"broken": bool(text.strip()), "detail": text.strip()[:2000]}
+
+
+def parse_packages(text):
+    """dpkg-query lines → {name: {"version", "held"}} for installed packages only."""
+    packages = {}
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3:
+            continue
+        name, version, status = parts[0], parts[1], parts[2].split()
+        if len(status) == 3 and status[2] in ("installed", "half-configured", "unpacked", "half-installed",
+                                                "triggers-awaited", "triggers-pending"):
+            packages[name.split(":")[0]] = {"version": version, "held": status[0] == "hold", "state": status[2]}
+    return packages
+
+
+def parse_files(text):
+    files, current = {}, None
+    for line in text.splitlines():
+        key, _, value = line.partition(" ")
+        if key == "path":
+            current = files.setdefault(value, {"path": value})
+        elif current is None:
+            continue
+        elif key == "stat":
+            mode, owner, group, size, kind = value.split(" ", 4)
+            current.update(mode=mode.zfill(4), owner=owner, group=group, size=int(size), kind=kind)
+        elif key == "link":
+            current["link"] = value
+        elif key == "sha256":
+            current["sha256"] = value
+        elif key == "content":
+            raw = base64.b64decode(value)
+            current["b64"] = value
+            try:
+                current["content"] = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                current["content"] = None
+    return files
+
+
+def parse_units(text):
+    units = {}
+    for line in text.strip().splitlines():
+        name, enabled, active = (line.split("|") + ["", ""])[:3]
+        units[name] = {"enabled": enabled or "not-found", "active": active or "unknown"}
+    return units
+
+
+def parse_probe(text):
+    lines = text.rstrip("\n").splitlines()
+    rc = int(lines[-1][3:]) if lines and lines[-1].startswith("rc=") else None
+    return {"rc": rc, "output": "\n".join(lines[:-1] if rc is not None else lines)}
+
+
+PARSERS = {
+    "os": parse_os, "arch": parse_first_line, "kernel": parse_first_line, "boot_id": parse_first_line,
+    "user": parse_user, "virt": parse_virt, "pci": parse_pci, "modules": parse_modules,
+    "driver_proc": parse_driver_proc, "secure_boot": parse_secure_boot, "tools": parse_tools,
+    "reboot_required": parse_reboot_required, "disk": parse_disk, "dpkg_lock": parse_dpkg_lock,
+    "dpkg_audit": parse_dpkg_audit, "packages": parse_packages, "files": parse_files, "units": parse_units,
+}
+DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64el"}

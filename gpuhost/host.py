@@ -1,0 +1,105 @@
+"""Host: one machine being converged, over a Fabric Connection or an Invoke Context.
+
+Because a Connection *is* a Context, the same role code runs over SSH and on this machine.
+The Host adds what roles should not have to think about: sudo done right (the whole command
+under `sh -c`, the password through stdin, never in a command line or a log), a count of remote
+commands, the facts, and reconnecting after a reboot.
+"""
+
+import re
+import shlex
+import time
+
+from invoke import Context
+from invoke.exceptions import UnexpectedExit
+from invoke.watchers import FailingResponder
+
+from gpuhost import facts as facts_module
+from gpuhost.errors import ConnectError, StepError
+
+PROMPT = "gpuhost-sudo-password:"
+
+
+class Host:
+    """A target machine with its facts, its command count and its check mode."""
+
+    def __init__(self, name, context, *, become_password=None, reconnect=None):
+        self.name = name
+        self.context = context
+        self.become_password = become_password
+        self.reconnect_with = reconnect  # callable returning a fresh context, for reboots
+        self.facts = {}
+        self.remote_commands = 0
+        self.request = facts_module.Request()
+
+    @property
+    def is_local(self):
+        return type(self.context) is Context
+
+    def run(self, command, *, sudo=False, what="", warn=False, timeout=None):
+        """Run one command (one round trip); with `sudo`, as root unless already root."""
+        if sudo and not self.facts.get("user", {}).get("root"):
+            command = self._sudo(command)
+        self.remote_commands += 1
+        watchers = [FailingResponder(pattern=re.escape(PROMPT), response=f"{self.become_password}\n",
+                                     sentinel="Sorry, try again.")] if sudo and self.become_password else []
+        try:
+            return self.context.run(command, hide=True, warn=warn, pty=False, in_stream=False,
+                                    watchers=watchers, timeout=timeout, dry=False)
+        except UnexpectedExit as error:
+            raise StepError(self._failure(what or command, error.result)) from None
+        except (OSError, EOFError) as error:
+            raise ConnectError(f"{self.name}: the connection dropped during {what or 'a command'}: {error}.") from None
+
+    def _sudo(self, command):
+        if self.become_password:
+            return f"sudo -S -p {shlex.quote(PROMPT)} sh -c {shlex.quote(command)}"
+        return f"sudo -n sh -c {shlex.quote(command)}"
+
+    def _failure(self, what, result):
+        output = (result.stderr or result.stdout or "").strip()
+        if "a password is required" in output or "a terminal is required" in output:
+            return (f"sudo on {self.name} needs a password: set GPUHOST_BECOME_PASSWORD or the inventory's "
+                    "ansible_become_password.")
+        if "incorrect password" in output or "Sorry, try again" in output:
+            return f"sudo on {self.name} rejected the password given for it."
+        last = output.splitlines()[-1] if output else "no output"
+        return f"{what} failed on {self.name} (exit {result.exited}): {last}"
+
+    def gather(self, system=True, packages=True, only=None):
+        """Read facts in one remote command; merge them into `self.facts` and return them."""
+        request = self.request if only is None else _only(self.request, only)
+        script = facts_module.script(request, system=system, packages=packages)
+        result = self.run(script, what="gathering facts")
+        fresh = facts_module.parse(result.stdout)
+        for section in only or ():
+            self.facts.pop(section, None)
+        self.facts.update(fresh)
+        return self.facts
+
+    def reboot(self, timeout=600):
+        """Reboot, wait until the host answers with a new boot id, then re-read every fact."""
+        old_boot = self.facts.get("boot_id")
+        try:
+            self.run("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &", sudo=True, what="reboot")
+        except (StepError, ConnectError):
+            pass  # the connection may drop as the host goes down
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(2)
+            try:
+                self.context = self.reconnect_with()
+                boot_id = self.run("cat /proc/sys/kernel/random/boot_id", what="reading the boot id").stdout.strip()
+            except (ConnectError, StepError):
+                continue
+            if boot_id != old_boot:
+                return self.gather()
+        raise ConnectError(f"{self.name} did not come back with a new boot within {timeout} s after the reboot.")
+
+
+def _only(request, sections):
+    return facts_module.Request(
+        files=request.files if "files" in sections else set(),
+        units=request.units if "units" in sections else set(),
+        probes=request.probes if "probes" in sections else {},
+    )

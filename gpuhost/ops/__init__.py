@@ -1,0 +1,1 @@
+"""Idempotent operations: steps for apt, files, systemd, kernel modules, users and reboots."""

@@ -1,0 +1,250 @@
+"""apt: pinned repository keys, deb822 sources, preferences, and package transactions.
+
+Every role's package wishes are merged into one transaction per converge (`Transaction.merge`),
+so a whole NVIDIA stack costs one `apt-get install`. apt waits for another process's dpkg lock
+(`DPkg::Lock::Timeout`) and says who held it when the wait runs out; a dpkg left half-done by an
+interrupted run is repaired first; a transaction larger than the free disk is refused.
+"""
+
+import base64
+import re
+import shlex
+
+from gpuhost import openpgp
+from gpuhost.errors import StepError
+from gpuhost.facts import Request
+from gpuhost.ops.files import File, checked_path, write_command
+from gpuhost.steps import Phase, Step
+
+PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
+VERSION = re.compile(r"^[A-Za-z0-9.+~:-]+$")
+URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")
+APT_ENV = "DEBIAN_FRONTEND=noninteractive LC_ALL=C"
+NEED = re.compile(r"Need to get ([\d.,]+) ([kMG]?B)(?:/([\d.,]+) ([kMG]?B))? of archives")
+AFTER = re.compile(r"After this operation, ([\d.,]+) ([kMG]?B) of additional disk space will be used")
+LOCK = re.compile(r"Could not get lock (\S+)\.? It is held by process (\d+)(?: \(([^)]*)\))?")
+UNITS = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
+
+
+def checked_package(name, version=None):
+    if not PACKAGE.match(name) or (version is not None and not VERSION.match(str(version))):
+        raise StepError(f"package {name!r} version {version!r} is not a valid Debian package name/version.")
+    return name
+
+
+def checked_url(url):
+    if not URL.match(url):
+        raise StepError(f"repository URL {url!r} is not an http(s) or file URL gpuhost passes to a shell.")
+    return url
+
+
+class RepositoryKey(Step):
+    """A repository signing key, installed only after its fingerprint matches the pinned one.
+
+    The key is fetched on the host (the host's own proxy and mirror settings apply), its
+    fingerprint is checked here, and only then is it written as the keyring the source names.
+    The commands reported are the fetch and the write; the key's bytes are not repeated.
+    """
+
+    phase = Phase.REPOSITORIES
+
+    def __init__(self, url, fingerprint, keyring, name=None):
+        self.url, self.keyring = checked_url(url), checked_path(keyring)
+        self.fingerprint = openpgp.normalize(fingerprint or "")
+        if not re.fullmatch(r"[0-9A-F]{40}", self.fingerprint):
+            raise StepError(f"{keyring}: a 40-digit key fingerprint must be pinned for {url} (got {fingerprint!r}).")
+        self.name = name or f"key {keyring}"
+
+    def request(self):
+        return Request(files={self.keyring})
+
+    def _fetch(self):
+        tmp = f"/tmp/gpuhost-key.{abs(hash(self.keyring))}"
+        return (f"/usr/lib/apt/apt-helper download-file {shlex.quote(self.url)} {tmp} >/dev/null && "
+                f"base64 -w0 {tmp}; rm -f {tmp}")
+
+    def commands(self, facts):
+        current = facts.get("files", {}).get(self.keyring) or {}
+        if current.get("b64") and self.fingerprint in openpgp.fingerprints(base64.b64decode(current["b64"])):
+            return []
+        return [self._fetch(), f"install the key {self.fingerprint} as {self.keyring}"]
+
+    def execute(self, host, commands):
+        fetched = host.run(self._fetch(), sudo=False, what=self.name).stdout.strip()
+        key = base64.b64decode(fetched)
+        found = openpgp.fingerprints(key)
+        if self.fingerprint not in found:
+            raise StepError(f"the key at {self.url} has fingerprint {', '.join(found) or 'none'}, not the pinned "
+                            f"{self.fingerprint}; refusing to trust it.")
+        data = openpgp.dearmor(key) if self.keyring.endswith(".gpg") else key
+        host.run(write_command(self.keyring, data, "0644", "root", "root"), sudo=True, what=self.name)
+
+    def predict(self, facts):
+        facts.setdefault("files", {})[self.keyring] = {"path": self.keyring, "kind": "regular file",
+                                                       "pinned": self.fingerprint}
+
+
+def key_is_pinned(facts, keyring, fingerprint):
+    """True when the keyring on the host holds the pinned key (or a plan says it will)."""
+    current = facts.get("files", {}).get(keyring) or {}
+    if current.get("pinned") == openpgp.normalize(fingerprint):
+        return True
+    return bool(current.get("b64")) and openpgp.normalize(fingerprint) in openpgp.fingerprints(
+        base64.b64decode(current["b64"]))
+
+
+def source(name, uris, suites, signed_by, components=(), architectures=()):
+    """A deb822 source file (`/etc/apt/sources.list.d/<name>.sources`) with Signed-By."""
+    lines = ["Types: deb", f"URIs: {checked_url(uris)}", f"Suites: {suites}"]
+    if components:
+        lines.append(f"Components: {' '.join(components)}")
+    if architectures:
+        lines.append(f"Architectures: {' '.join(architectures)}")
+    lines.append(f"Signed-By: {checked_path(signed_by)}")
+    step = File(f"/etc/apt/sources.list.d/{name}.sources", "\n".join(lines) + "\n", name=f"apt source {name}")
+    step.phase = Phase.REPOSITORIES
+    return step
+
+
+def preferences(name, packages, pin, priority):
+    """An apt preferences file pinning packages (e.g. `version 550.*`) at a priority."""
+    body = f"Package: {' '.join(packages)}\nPin: {pin}\nPin-Priority: {int(priority)}\n"
+    step = File(f"/etc/apt/preferences.d/{name}", body, name=f"apt pin {name}")
+    step.phase = Phase.REPOSITORIES
+    return step
+
+
+class Packages(Step):
+    """Packages present (at an exact version when given), held, or absent.
+
+    Roles yield these; the runner merges all of them into one `Transaction`.
+    """
+
+    phase = Phase.PACKAGES
+    refresh = ("packages",)
+
+    def __init__(self, install=None, hold=(), absent=(), name=None):
+        self.install = {checked_package(n, v): (str(v) if v is not None else None) for n, v in (install or {}).items()}
+        self.hold = [checked_package(n) for n in hold]
+        self.absent = [checked_package(n) for n in absent]
+        self.name = name or "packages " + " ".join(sorted(self.install) + [f"-{n}" for n in self.absent])
+
+    def commands(self, facts):
+        return Transaction([self]).commands(facts)
+
+    def predict(self, facts):
+        Transaction([self]).predict(facts)
+
+
+class Transaction(Step):
+    """One apt transaction for every role's packages: unhold, install/remove, hold."""
+
+    phase = Phase.PACKAGES
+    refresh = ("packages",)
+
+    def __init__(self, parts, lock_timeout=300):
+        self.parts = list(parts)
+        self.lock_timeout = int(lock_timeout)
+        self.install, self.hold, self.absent = {}, set(), set()
+        for part in self.parts:
+            for name, version in part.install.items():
+                if self.install.get(name) not in (None, version) and version is not None:
+                    raise StepError(f"two roles want {name} at different versions: {self.install[name]} and {version}.")
+                self.install[name] = version or self.install.get(name)
+            self.hold |= set(part.hold)
+            self.absent |= set(part.absent)
+        self.name = "apt transaction"
+        self.role = ",".join(dict.fromkeys(p.role for p in self.parts if p.role))
+
+    def _plan(self, facts):
+        installed = facts.get("packages", {})
+        install = [n for n, v in sorted(self.install.items())
+                   if n not in installed or (v is not None and installed[n]["version"] != v)]
+        remove = sorted(n for n in self.absent if n in installed)
+        unhold = sorted(n for n in install + remove if installed.get(n, {}).get("held"))
+        hold = sorted(n for n in self.hold if n in install or not installed.get(n, {}).get("held"))
+        return install, remove, unhold, hold
+
+    def _apt(self, args):
+        return f"{APT_ENV} apt-get -y -q -o DPkg::Lock::Timeout={self.lock_timeout} {args}"
+
+    def _install_args(self, install, remove):
+        items = [f"{n}={self.install[n]}" if self.install[n] else n for n in install] + [f"{n}-" for n in remove]
+        return ("-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "
+                "--no-install-recommends install " + " ".join(shlex.quote(i) for i in items))
+
+    def commands(self, facts):
+        install, remove, unhold, hold = self._plan(facts)
+        commands = []
+        if (install or remove) and facts.get("dpkg_audit", {}).get("broken"):
+            commands.append(f"{APT_ENV} dpkg --configure -a")
+        if install:
+            commands.append(self._apt("-o APT::Update::Error-Mode=any update"))
+        if unhold:
+            commands.append("apt-mark unhold " + " ".join(unhold))
+        if install or remove:
+            commands.append(self._apt(self._install_args(install, remove)))
+        if hold:
+            commands.append("apt-mark hold " + " ".join(hold))
+        return commands
+
+    def execute(self, host, commands):
+        install, remove, _, _ = self._plan(host.facts)
+        install_cmd = self._apt(self._install_args(install, remove)) if install or remove else None
+        before = [c for c in commands if c != install_cmd and not c.startswith("apt-mark")]
+        after = [c for c in commands if c == install_cmd or c.startswith("apt-mark")]
+        if install:
+            probe = " && ".join(before + [self._apt(self._install_args(install, remove)).replace(" -y ", " --assume-no ")])
+            result = host.run(f"{probe} 2>&1; true", sudo=True, what=self.name)
+            self._check_space(result.stdout, host)
+            self._check_lock(result.stdout, host)
+            if "E: " in result.stdout:
+                raise StepError(f"apt on {host.name} refused the transaction: {_first_error(result.stdout)}")
+            before = []
+        result = host.run(" && ".join(before + after) + " 2>&1", sudo=True, what=self.name, warn=True)
+        if result.exited:
+            self._check_lock(result.stdout, host)
+            raise StepError(f"apt on {host.name} failed (exit {result.exited}): {_first_error(result.stdout)}")
+
+    def _check_space(self, output, host):
+        free = host.facts.get("disk", {})
+        need = NEED.search(output)
+        after = AFTER.search(output)
+        download = _bytes(need.group(1), need.group(2)) if need else 0
+        install = _bytes(after.group(1), after.group(2)) if after else 0
+        for path, size, what in (("/var", download, "to download"), ("/", install, "to install")):
+            if path in free and size > free[path]:
+                raise StepError(f"{host.name} has {_human(free[path])} free on {path} but the transaction needs "
+                                f"{_human(size)} {what}; free some space first.")
+
+    def _check_lock(self, output, host):
+        match = LOCK.search(output)
+        if match:
+            raise StepError(f"the dpkg lock {match.group(1)} on {host.name} is held by process {match.group(2)} "
+                            f"({match.group(3) or 'unknown'}) and was not released within {self.lock_timeout} s "
+                            "(apt.lock_timeout); wait for it to finish or raise the timeout.")
+
+    def predict(self, facts):
+        install, remove, _, hold = self._plan(facts)
+        packages = facts.setdefault("packages", {})
+        for name in install:
+            packages[name] = {"version": self.install[name] or "(newest)", "held": False, "state": "installed"}
+        for name in remove:
+            packages.pop(name, None)
+        for name in hold:
+            if name in packages:
+                packages[name]["held"] = True
+        facts.setdefault("dpkg_audit", {})["broken"] = False
+
+
+def _bytes(number, unit):
+    return int(float(number.replace(",", "")) * UNITS[unit])
+
+
+def _human(size):
+    return f"{size / 1000**3:.1f} GB" if size >= 1000**3 else f"{size / 1000**2:.0f} MB"
+
+
+def _first_error(output):
+    errors = [line[3:].strip() for line in output.splitlines() if line.startswith("E: ")]
+    return (errors[0] if errors else output.strip().splitlines()[-1] if output.strip() else "no output") + "."

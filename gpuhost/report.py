@@ -1,0 +1,54 @@
+"""The recap table people read and the JSON report CI reads; secrets never reach either."""
+
+import json
+
+from gpuhost.settings import redact
+
+COLUMNS = ("host", "status", "changed", "commands", "rebooted", "seconds")
+
+
+def as_dict(results):
+    """The `--report` JSON: per host status, counts, time, and every step with its commands."""
+    hosts = {}
+    for result in results:
+        roles = {}
+        for name, entry in result.roles.items():
+            steps = entry["steps"]
+            roles[name] = {"changed": entry["changed"],
+                           "duration_s": round(sum(s.get("duration_s", 0) for s in steps), 3),
+                           "steps": steps}
+        hosts[result.name] = {
+            "status": result.status, "changed": result.changed, "remote_commands": result.remote_commands,
+            "duration_s": result.duration_s, "rebooted": result.rebooted, "error": result.error,
+            "reboot_pending": result.reboot_pending, "roles": roles,
+        }
+    return redact({"hosts": hosts})
+
+
+def write(results, path):
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(as_dict(results), handle, indent=2, sort_keys=False)
+        handle.write("\n")
+
+
+def recap(results):
+    """A fixed-width table, one line per host, then one line per failure."""
+    rows = [COLUMNS] + [(r.name, r.status, str(r.changed), str(r.remote_commands), "yes" if r.rebooted else "no",
+                         f"{r.duration_s:.1f}") for r in results]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    for result in results:
+        if result.error:
+            lines.append(f"{result.name}: {result.error}")
+        if result.reboot_pending:
+            lines.append(f"{result.name}: reboot pending ({result.reboot_pending})")
+    return "\n".join(lines)
+
+
+def exit_code(results, plan=False):
+    """0 ok, 1 any failure or unreachable host, 2 changes pending (plan and check mode)."""
+    if any(r.status in ("failed", "unreachable") for r in results):
+        return 1
+    if plan and any(r.changed for r in results):
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Roles defined by the tests, to prove the engine end to end without the NVIDIA roles."""
