@@ -18,7 +18,7 @@ from gpuhost.steps import Phase, Step
 
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
 VERSION = re.compile(r"^[A-Za-z0-9.+~:-]+$")
-URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/?#@!$&'()*+,;=%-]+$")
+URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/?#@&+,=%-]+$")
 APT_ENV = "DEBIAN_FRONTEND=noninteractive LC_ALL=C"
 NEED = re.compile(r"Need to get ([\d.,]+) ([kMG]?B)(?:/([\d.,]+) ([kMG]?B))? of archives")
 AFTER = re.compile(r"After this operation, ([\d.,]+) ([kMG]?B) of additional disk space will be used")

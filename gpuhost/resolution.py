@@ -1,0 +1,49 @@
+"""The resolver applied to a host: GPUs and OS from its facts, the request from its settings.
+
+Every role asks here, so the driver, cuda, cudnn and tensorrt roles of one host always work
+from one and the same stack.
+"""
+
+from gpuhost import resolver
+from gpuhost.resolver import compat
+from gpuhost.errors import ResolveError
+
+ARCH = {"x86_64": "x86_64", "aarch64": "sbsa"}
+
+
+def request_of(settings):
+    """The non-empty entries of the `stack` settings, without the policy."""
+    wanted = settings.get("stack", {})
+    return {k: v for k, v in wanted.items() if k != "policy" and v not in (None, "")}
+
+
+def for_host(host, settings):
+    """The stack for this host (resolved once per host and request)."""
+    facts = host.facts
+    request = request_of(settings)
+    policy = settings.get("stack", {}).get("policy", "production")
+    key = repr((sorted(request.items()), policy))
+    cache = host.__dict__.setdefault("_stacks", {})
+    if key not in cache:
+        gpus = [compat.find_gpu(f"10de:{gpu['device']}") for gpu in facts.get("pci", [])]
+        os_info = facts.get("os", {})
+        arch = ARCH.get(facts.get("arch", ""))
+        if arch is None:
+            raise ResolveError(f"{host.name} is {facts.get('arch')}; NVIDIA's repositories serve x86_64 and sbsa (arm64 servers).")
+        cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy)
+    return cache[key]
+
+
+def resolve_names(names, os_name, arch, request, policy):
+    """Resolve for GPUs given by name or PCI id and an OS written like `ubuntu-22.04`."""
+    os_id, _, version = os_name.partition("-")
+    gpus = [compat.find_gpu(name) for name in names]
+    return resolver.resolve(gpus, os_id, version, arch, request, policy)
+
+
+def model_name(device):
+    """The model name for a PCI device id, or a plain description when the table lacks it."""
+    try:
+        return compat.find_gpu(f"10de:{device}").name
+    except ResolveError:
+        return f"NVIDIA device {device} (not in gpuhost's GPU table)"
