@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""Fixture nvidia-ctk @@v@@: the subcommands the roles run, with the real tool's effects.
+
+`runtime configure` merges the nvidia runtime into Docker's daemon.json as the real one does
+(other keys kept, 4-space indent, sorted keys); `cdi generate` asks the driver's nvidia-smi for
+the GPUs, as the real one asks NVML, and fails the same way without a driver.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+VERSION = "@@v@@"
+RUNTIME = {"args": [], "path": "nvidia-container-runtime"}
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] in (["--version"], ["-v"]):
+        print(f"NVIDIA Container Toolkit CLI version {VERSION}\ncommit: fixture")
+        return 0
+    parser = argparse.ArgumentParser(prog="nvidia-ctk")
+    commands = parser.add_subparsers(dest="command", required=True)
+    runtime = commands.add_parser("runtime").add_subparsers(dest="action", required=True)
+    configure = runtime.add_parser("configure")
+    configure.add_argument("--runtime", default="docker")
+    configure.add_argument("--config", default="/etc/docker/daemon.json")
+    configure.add_argument("--set-as-default", action="store_true")
+    configure.add_argument("--dry-run", action="store_true")
+    cdi = commands.add_parser("cdi").add_subparsers(dest="action", required=True)
+    cdi.add_parser("generate").add_argument("--output", default="")
+    system = commands.add_parser("system").add_subparsers(dest="action", required=True)
+    system.add_parser("create-dev-char-symlinks").add_argument("--create-all", action="store_true")
+    args = parser.parse_args(argv)
+    handler = {"runtime": configure_runtime, "cdi": generate_cdi, "system": create_symlinks}[args.command]
+    return handler(args)
+
+
+def configure_runtime(args) -> int:
+    if args.runtime != "docker":
+        log("ERRO", f"unrecognized runtime '{args.runtime}' (the fixture configures docker only)")
+        return 1
+    path = Path(args.config)
+    if path.exists():
+        log("INFO", f"Loading config from {path}")
+        config = json.loads(path.read_text() or "{}")
+    else:
+        log("INFO", "Config file does not exist; using empty config")
+        config = {}
+    config.setdefault("runtimes", {})["nvidia"] = dict(RUNTIME)
+    if args.set_as_default:
+        config["default-runtime"] = "nvidia"
+    text = json.dumps(config, indent=4, sort_keys=True)
+    if args.dry_run:
+        print(text)
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    log("INFO", f"Wrote updated config to {path}")
+    log("INFO", "It is recommended that docker daemon be restarted.")
+    return 0
+
+
+def generate_cdi(args) -> int:
+    query = ["nvidia-smi", "--query-gpu=index,uuid", "--format=csv,noheader"]
+    result = subprocess.run(query, capture_output=True, text=True)
+    if result.returncode != 0:
+        log("ERRO", "failed to generate CDI spec: failed to create device CDI specs: "
+                    "failed to initialize NVML: ERROR_LIBRARY_NOT_FOUND")
+        return 1
+    gpus = [line.split(", ") for line in result.stdout.splitlines() if line.strip()]
+    spec = cdi_spec(gpus)
+    if not args.output:
+        print(spec, end="")
+        return 0
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(spec)
+    log("INFO", "Generated CDI spec with version 0.5.0")
+    return 0
+
+
+def cdi_spec(gpus: list[list[str]]) -> str:
+    lines = ["---", "cdiVersion: 0.5.0", "containerEdits:", "  deviceNodes:",
+             "  - path: /dev/nvidiactl", "  - path: /dev/nvidia-uvm", "devices:"]
+    for index, gpu_uuid in gpus:
+        for name in (index, gpu_uuid):
+            lines += ["- containerEdits:", "    deviceNodes:", f"    - path: /dev/nvidia{index}", f"  name: \"{name}\""]
+    lines += ["- containerEdits:", "    deviceNodes:"]
+    lines += [f"    - path: /dev/nvidia{index}" for index, _ in gpus]
+    lines += ["  name: all", "kind: nvidia.com/gpu", ""]
+    return "\n".join(lines)
+
+
+def create_symlinks(args) -> int:
+    char = Path("/dev/char")
+    for node in sorted(Path("/dev").glob("nvidia*")):
+        if node.is_char_device():
+            rdev = node.stat().st_rdev
+            link = char / f"{os.major(rdev)}:{os.minor(rdev)}"
+            if not link.exists():
+                char.mkdir(exist_ok=True)
+                link.symlink_to(f"../{node.name}")
+    return 0
+
+
+def log(level: str, message: str) -> None:
+    print(f"{level}[0000] {message}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
