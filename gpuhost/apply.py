@@ -1,5 +1,7 @@
 """Using one role from your own Fabric script: `from gpuhost.roles import cuda; cuda.apply(c, ...)`."""
 
+import sys
+
 from gpuhost import registry, runner, settings
 from gpuhost.host import Host
 
@@ -28,3 +30,13 @@ def apply(context, module, check=False, **values):
     runner.converge_host(host, [module], settings.merge(defaults, overrides), options, result)
     return result
 
+
+
+def for_role(module_name):
+    """The `apply(c, **settings)` a role module exposes: `apply = for_role(__name__)`."""
+
+    def apply_role(context, check=False, **values):
+        return apply(context, sys.modules[module_name], check=check, **values)
+
+    apply_role.__doc__ = f"Converge the {module_name.rpartition('.')[2]} role on a Fabric Connection or Invoke Context."
+    return apply_role

@@ -39,7 +39,7 @@ SYSTEM = {
     "secure_boot": f"[ -d /sys/firmware/efi ] && echo efi; od -An -t u1 {SECURE_BOOT_VAR} 2>/dev/null",
     "tools": "for t in %s; do command -v $t; done" % " ".join(TOOLS),
     "reboot_required": "[ -f /var/run/reboot-required ] && echo yes && cat /var/run/reboot-required.pkgs 2>/dev/null",
-    "disk": "df -Pk / /var 2>/dev/null",
+    "disk": "df -Pk / /var /var/cache/apt/archives 2>/dev/null",
     "dpkg_lock": "for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock; do [ -e $f ] || continue; "
                  "i=$(stat -c %i $f); awk -v i=\":$i\" '$6 ~ i\"$\" {print $5}' /proc/locks | while read p; do "
                  "echo \"$f $p $(cat /proc/$p/comm 2>/dev/null)\"; done; done",
@@ -216,9 +216,9 @@ def parse_reboot_required(text):
 
 
 def parse_disk(text):
-    """Free bytes on / and /var, in the order `df / /var` prints them."""
+    """Free bytes on /, /var and apt's download folder, in the order `df` prints them."""
     free = {}
-    for path, line in zip(("/", "/var"), text.strip().splitlines()[1:]):
+    for path, line in zip(DISK_PATHS, text.strip().splitlines()[1:]):
         parts = line.split()
         if len(parts) >= 6 and parts[3].isdigit():
             free[path] = int(parts[3]) * 1024
@@ -297,4 +297,5 @@ PARSERS = {
     "reboot_required": parse_reboot_required, "disk": parse_disk, "dpkg_lock": parse_dpkg_lock,
     "dpkg_audit": parse_dpkg_audit, "packages": parse_packages, "files": parse_files, "units": parse_units,
 }
+DISK_PATHS = ("/", "/var", "/var/cache/apt/archives")
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64el"}

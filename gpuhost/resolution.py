@@ -4,6 +4,8 @@ Every role asks here, so the driver, cuda, cudnn and tensorrt roles of one host 
 from one and the same stack.
 """
 
+import re
+
 from gpuhost import resolver
 from gpuhost.resolver import compat
 from gpuhost.errors import ResolveError
@@ -30,8 +32,15 @@ def for_host(host, settings):
         arch = ARCH.get(facts.get("arch", ""))
         if arch is None:
             raise ResolveError(f"{host.name} is {facts.get('arch')}; NVIDIA's repositories serve x86_64 and sbsa (arm64 servers).")
-        cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy)
+        cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy,
+                                      kernel_flavour=kernel_flavour(facts.get("kernel", "")))
     return cache[key]
+
+
+def kernel_flavour(release):
+    """Ubuntu's kernel flavour from a release: `5.15.0-1051-gcp` → `gcp`, `6.8.0-49-generic` → `generic`."""
+    match = re.match(r"^\d+\.\d+\.\d+-\d+-([a-z0-9-]+)$", release)
+    return match.group(1) if match else "generic"
 
 
 def resolve_names(names, os_name, arch, request, policy):

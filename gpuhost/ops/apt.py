@@ -212,7 +212,7 @@ class Transaction(Step):
         after = AFTER.search(output)
         download = _bytes(need.group(1), need.group(2)) if need else 0
         install = _bytes(after.group(1), after.group(2)) if after else 0
-        for path, size, what in (("/var", download, "to download"), ("/", install, "to install")):
+        for path, size, what in (("/var/cache/apt/archives", download, "to download"), ("/", install, "to install")):
             if path in free and size > free[path]:
                 raise StepError(f"{host.name} has {_human(free[path])} free on {path} but the transaction needs "
                                 f"{_human(size)} {what}; free some space first.")

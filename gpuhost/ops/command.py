@@ -11,10 +11,10 @@ class Command(Step):
     costs no extra command. `done` receives `{"rc": int, "output": str}`.
     """
 
-    def __init__(self, name, commands, probe, done, phase=Phase.CONFIG, notify=(), after=None):
+    def __init__(self, name, commands, probe, done, phase=Phase.CONFIG, notify=(), after=None, probe_name=None):
         self.name = name
         self._commands = list(commands)
-        self.probe_name = "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower())[:60]
+        self.probe_name = probe_name or "".join(c if c.isalnum() or c in "._-" else "-" for c in name.lower())[:60]
         self.probe = probe
         self.done = done
         self.phase = phase
