@@ -11,7 +11,7 @@ import shlex
 import time
 
 from invoke import Context
-from invoke.exceptions import UnexpectedExit
+from invoke.exceptions import Failure, ResponseNotAccepted, UnexpectedExit
 from invoke.watchers import FailingResponder
 
 from gpuhost import facts as facts_module
@@ -47,6 +47,10 @@ class Host:
             return self.context.run(command, hide=True, warn=warn, pty=False, in_stream=False,
                                     watchers=watchers, timeout=timeout, dry=False)
         except UnexpectedExit as error:
+            raise StepError(self._failure(what or command, error.result)) from None
+        except Failure as error:
+            if isinstance(error.reason, ResponseNotAccepted):
+                raise StepError(f"sudo on {self.name} rejected the password given for it.") from None
             raise StepError(self._failure(what or command, error.result)) from None
         except (OSError, EOFError) as error:
             raise ConnectError(f"{self.name}: the connection dropped during {what or 'a command'}: {error}.") from None

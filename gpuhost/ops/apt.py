@@ -22,7 +22,9 @@ URL = re.compile(r"^(https?|file)://[A-Za-z0-9._~:/?#@&+,=%-]+$")
 APT_ENV = "DEBIAN_FRONTEND=noninteractive LC_ALL=C"
 NEED = re.compile(r"Need to get ([\d.,]+) ([kMG]?B)(?:/([\d.,]+) ([kMG]?B))? of archives")
 AFTER = re.compile(r"After this operation, ([\d.,]+) ([kMG]?B) of additional disk space will be used")
-LOCK = re.compile(r"Could not get lock (\S+)\.? It is held by process (\d+)(?: \(([^)]*)\))?")
+LOCK_FAILED = re.compile(r"^(E: Could not get lock|E: Unable to acquire the dpkg frontend lock|"
+                         r"dpkg: error: dpkg frontend lock was locked)", re.M)
+HOLDER = re.compile(r"held by process (\d+)(?: \(([^)]*)\))?|locked by another process with pid (\d+)")
 UNITS = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
 
 
@@ -123,8 +125,9 @@ class Packages(Step):
     phase = Phase.PACKAGES
     refresh = ("packages",)
 
-    def __init__(self, install=None, hold=(), absent=(), name=None):
+    def __init__(self, install=None, hold=(), absent=(), name=None, starts=()):
         self.install = {checked_package(n, v): (str(v) if v is not None else None) for n, v in (install or {}).items()}
+        self.starts = tuple(starts)  # units the packages enable and start when installed (Debian policy)
         self.hold = [checked_package(n) for n in hold]
         self.absent = [checked_package(n) for n in absent]
         self.name = name or "packages " + " ".join(sorted(self.install) + [f"-{n}" for n in self.absent])
@@ -181,18 +184,25 @@ class Transaction(Step):
         if install:
             commands.append(self._apt("-o APT::Update::Error-Mode=any update"))
         if unhold:
-            commands.append("apt-mark unhold " + " ".join(unhold))
+            commands.append(self._mark("unhold", unhold))
         if install or remove:
             commands.append(self._apt(self._install_args(install, remove)))
         if hold:
-            commands.append("apt-mark hold " + " ".join(hold))
+            commands.append(self._mark("hold", hold))
         return commands
+
+    def _mark(self, action, names):
+        """apt-mark, retried while another process holds the dpkg lock (dpkg --set-selections does not wait)."""
+        return (f"n=0; until out=$(apt-mark {action} {' '.join(names)} 2>&1); do case $out in *lock*) ;; "
+                f"*) echo \"$out\"; false; break;; esac; n=$((n+1)); "
+                f"[ $n -lt {self.lock_timeout} ] || {{ echo \"$out\"; false; break; }}; sleep 1; done")
 
     def execute(self, host, commands):
         install, remove, _, _ = self._plan(host.facts)
         install_cmd = self._apt(self._install_args(install, remove)) if install or remove else None
-        before = [c for c in commands if c != install_cmd and not c.startswith("apt-mark")]
-        after = [c for c in commands if c == install_cmd or c.startswith("apt-mark")]
+        marks = [c for c in commands if "apt-mark" in c]
+        before = [c for c in commands if c != install_cmd and c not in marks]
+        after = [c for c in commands if c == install_cmd or c in marks]
         if install:
             probe = " && ".join(before + [self._apt(self._install_args(install, remove)).replace(" -y ", " --assume-no ")])
             result = host.run(f"{probe} 2>&1; true", sudo=True, what=self.name)
@@ -218,11 +228,13 @@ class Transaction(Step):
                                 f"{_human(size)} {what}; free some space first.")
 
     def _check_lock(self, output, host):
-        match = LOCK.search(output)
-        if match:
-            raise StepError(f"the dpkg lock {match.group(1)} on {host.name} is held by process {match.group(2)} "
-                            f"({match.group(3) or 'unknown'}) and was not released within {self.lock_timeout} s "
-                            "(apt.lock_timeout); wait for it to finish or raise the timeout.")
+        if not LOCK_FAILED.search(output):
+            return
+        holders = HOLDER.findall(output)
+        pid, process, dpkg_pid = holders[-1] if holders else ("?", "", "")
+        raise StepError(f"the dpkg lock on {host.name} is held by process {pid or dpkg_pid} ({process or 'unknown'}) "
+                        f"and was not released within {self.lock_timeout} s (apt.lock_timeout); wait for it to "
+                        "finish or raise the timeout.")
 
     def predict(self, facts):
         install, remove, _, hold = self._plan(facts)
@@ -234,6 +246,10 @@ class Transaction(Step):
         for name in hold:
             if name in packages:
                 packages[name]["held"] = True
+        for part in self.parts:
+            if any(name in install for name in part.install):
+                for unit in part.starts:
+                    facts.setdefault("units", {})[unit] = {"enabled": "enabled", "active": "active"}
         facts.setdefault("dpkg_audit", {})["broken"] = False
 
 

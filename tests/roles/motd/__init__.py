@@ -21,7 +21,7 @@ def facts(settings):
 
 def steps(host, settings):
     mine = settings[NAME]
-    yield Packages(install={"cron": None}, hold=["cron"] if mine["hold"] else [])
+    yield Packages(install={"cron": None}, hold=["cron"] if mine["hold"] else [], starts=["cron.service"])
     yield File(MOTD, mine["message"] + "\n", notify=["restart cron.service"])
     yield Member(mine["group"], mine["users"])
     yield Service("cron.service")

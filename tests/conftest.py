@@ -1,0 +1,60 @@
+"""Fixtures for tests against the project's test hosts (tests/testbed/).
+
+`testbed` brings the session's hosts up once, or reuses them when they already run with the
+same specs, and leaves them running for the next session (`invoke testbed.down` stops them;
+GPUHOST_TESTBED_DOWN=1 stops them at the end of the session).
+"""
+import os
+import shutil
+
+import pytest
+
+from tests.testbed.specs import HostSpec
+from tests.testbed.testbed import Testbed
+
+SESSION_HOSTS = [
+    HostSpec("tb1"),                                   # Debian 12, one Tesla T4, sudo without password
+    HostSpec("tb2", gpus=("H100x2",), os="ubuntu-22.04", sudo="password",
+             options=("nouveau", "secure_boot", "full_disk")),
+]
+
+
+def testbed_unavailable():
+    """Why the test hosts cannot run here, or None."""
+    if os.geteuid() != 0:
+        return "the test hosts need root (network namespaces, overlay mounts, systemd-nspawn)"
+    if not shutil.which("systemd-nspawn"):
+        return "the test hosts need systemd-nspawn (apt-get install systemd-container)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def testbed():
+    """The running Testbed: .names, .address(name), .connect(name, user), .inventory_path,
+    .key_path, .known_hosts_path, .become_password_path, .reboot(name), …"""
+    reason = testbed_unavailable()
+    if reason:
+        pytest.skip(reason)
+    bed = Testbed()
+    bed.up(SESSION_HOSTS)
+    yield bed
+    if os.environ.get("GPUHOST_TESTBED_DOWN") == "1":
+        bed.down()
+
+
+@pytest.fixture(scope="module")
+def fresh_hosts(testbed):
+    """Build new hosts from specs for one test module (rebuilt if they ran before), removed after it."""
+    made = []
+
+    def make(*specs):
+        for spec in specs:
+            if spec.name in testbed.hosts():
+                testbed.remove(spec.name)
+        testbed.up(list(specs))
+        made.extend(spec.name for spec in specs)
+        return [spec.name for spec in specs]
+
+    yield make
+    for name in made:
+        testbed.remove(name)

@@ -1,0 +1,65 @@
+"""Serving the fixture apt mirror (built by tests.testbed.mirror) on the bridge, port 8080.
+
+The mirror module is another part of the harness; while it is absent, hosts come up without
+it and the inventory keeps the engine's default repository settings.
+"""
+import importlib.util
+import sys
+from pathlib import Path
+
+from .specs import OS_PROFILES
+from .system import BRIDGE_IP, cache_dir, daemon_pid, start_daemon, stop_daemon
+from .waiting import wait_for_port
+
+PORT = 8080
+NAME = "mirror-http"
+URL = f"http://{BRIDGE_IP}:{PORT}"
+
+
+def _module():
+    """tests.testbed.mirror when it provides build(), else None."""
+    if importlib.util.find_spec(f"{__package__}.mirror") is None:
+        return None
+    module = importlib.import_module(f"{__package__}.mirror")
+    return module if hasattr(module, "build") else None
+
+
+def directory() -> Path:
+    return cache_dir() / "mirror"
+
+
+def publish():
+    """Build (cached) and serve the mirror; return its manifest, or None without the module.
+
+    Its fixture kernel packages are built for the kernels the OS profiles boot."""
+    mirror = _module()
+    if mirror is None:
+        print("testbed: tests.testbed.mirror.build is absent: no fixture mirror", flush=True)
+        return None
+    ubuntu = [p.kernel for name, p in OS_PROFILES.items() if name.startswith("ubuntu-")]
+    manifest = mirror.build(directory(), OS_PROFILES["debian-12"].kernel, ubuntu_kernels=tuple(ubuntu))
+    if not daemon_pid(NAME):
+        start_daemon(NAME, [sys.executable, "-m", "http.server", "--bind", BRIDGE_IP,
+                            "--directory", directory(), str(PORT)])
+        wait_for_port(BRIDGE_IP, PORT, timeout=10, what="the mirror's http.server",
+                      alive=lambda: daemon_pid(NAME))
+    return manifest
+
+
+def repo_settings(manifest: dict) -> dict:
+    """The inventory's repository settings pointing the roles at the mirror (design.md)."""
+    fingerprint = manifest["key_fingerprint"]
+    return {
+        "nvidia_repo": {"url": f"{URL}/compute/cuda/repos", "key_fingerprint": fingerprint},
+        "container_toolkit_repo": {"url": f"{URL}/libnvidia-container", "key_fingerprint": fingerprint},
+        "docker_repo": {"url": f"{URL}/linux", "key_fingerprint": fingerprint},
+    }
+
+
+def archive_key(manifest: dict) -> Path:
+    """The test keyring (binary), which signs the mirror's ubuntu/ archive too."""
+    return Path(manifest["keyring"])
+
+
+def stop() -> None:
+    stop_daemon(NAME)
