@@ -6,7 +6,13 @@ runs only where the driver really exposes a GPU (`/dev/nvidiactl` and a working 
 elsewhere it is skipped with the reason, never passed.
 """
 
+import atexit
+import functools
+import os
+import shutil
+import tempfile
 import types
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -46,20 +52,32 @@ def _split(hosts):
     return [h.strip() for value in values for h in str(value).split(",") if h.strip()]
 
 
+@functools.cache
+def _config_dir():
+    path = Path(tempfile.mkdtemp(prefix="gpuhost-ssh-"))
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def testinfra_url(target):
-    """A testinfra URL for a Target: OpenSSH with its key and known_hosts, host keys checked."""
+    """A testinfra URL for a Target: OpenSSH with its key and known_hosts, host keys checked.
+
+    testinfra takes an ssh_config file from the URL (not extra arguments), so the target's
+    options go into a small config file of its own.
+    """
     if target.is_local:
         return "local://"
-    extra = ["-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes"]
+    lines = [f"Host {target.address}", "  StrictHostKeyChecking yes", "  BatchMode yes"]
     if target.known_hosts_file:
-        extra += ["-o", f"UserKnownHostsFile={target.known_hosts_file}"]
-    params = {"ssh_extra_args": " ".join(extra)}
+        lines.append(f"  UserKnownHostsFile {os.path.abspath(target.known_hosts_file)}")
     if target.key_file:
-        params["ssh_identity_file"] = target.key_file
+        lines.append(f"  IdentityFile {os.path.abspath(target.key_file)}")
+    config = _config_dir() / f"{target.name}.conf"
+    config.write_text("\n".join(lines) + "\n")
     user = f"{quote(target.user)}@" if target.user else ""
     port = f":{target.port}" if target.port else ""
     address = f"[{target.address}]" if ":" in target.address else target.address
-    return f"ssh://{user}{address}{port}?{urlencode(params, quote_via=quote)}"
+    return f"ssh://{user}{address}{port}?{urlencode({'ssh_config': str(config)}, quote_via=quote)}"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ repositories, one apt transaction, configuration, services, handlers, a reboot i
 the steps that need the new boot.
 """
 
+import fnmatch
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -149,7 +150,9 @@ def _missing_request(host, steps):
     wanted = Request()
     for step in steps:
         wanted.add(step.request())
-    missing = Request(files=wanted.files - host.request.files, units=wanted.units - host.request.units,
+    covered = [pattern for pattern in host.request.files]
+    files = {f for f in wanted.files if not any(fnmatch.fnmatchcase(f, pattern) for pattern in covered)}
+    missing = Request(files=files, units=wanted.units - host.request.units,
                       probes={k: v for k, v in wanted.probes.items() if k not in host.request.probes})
     return missing if (missing.files or missing.units or missing.probes) else None
 
@@ -203,6 +206,7 @@ def _reboot(host, step, commands, options, result):
     why = commands[0].partition("# ")[2]
     if options.check:
         _record(result, step, commands)
+        _echo(options, host.name, f"{step.role}: reboot ({why})", "would change")
         step.predict(host.facts)
         return ""
     if options.no_reboot:

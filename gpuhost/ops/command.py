@@ -8,7 +8,8 @@ class Command(Step):
     """Run `commands` unless `done(probe_result, facts)` is true.
 
     The probe is read-only and runs inside the facts round trip, so a host that needs nothing
-    costs no extra command. `done` receives `{"rc": int, "output": str}`.
+    costs no extra command. `done` receives `{"rc": int, "output": str}` and the facts; without a
+    probe it decides from the facts alone.
     """
 
     def __init__(self, name, commands, probe, done, phase=Phase.CONFIG, notify=(), after=None, probe_name=None):
@@ -22,7 +23,7 @@ class Command(Step):
         self.after = after  # what the probe would say once the commands ran (for plans)
 
     def request(self):
-        return Request(probes={self.probe_name: self.probe})
+        return Request(probes={self.probe_name: self.probe} if self.probe else {})
 
     def commands(self, facts):
         result = facts.get("probes", {}).get(self.probe_name, {"rc": None, "output": ""})

@@ -1,0 +1,150 @@
+"""The NVIDIA driver: the branch and flavour the resolver chose for this host's GPUs, pinned and held.
+
+From NVIDIA's CUDA repository (DKMS modules, kernel headers for the running kernel) or, with
+`driver.source: ubuntu`, Canonical's packages with signed prebuilt modules. Refuses before any
+change when a driver of another branch, flavour or source is installed (unless
+`driver.replace`), or when Secure Boot would reject an unsigned module. Reboots only for a reason
+it can name: the module is not loaded, it differs from the installed userspace, or nouveau
+holds the GPU.
+"""
+
+from gpuhost.apply import for_role
+from gpuhost.errors import InventoryError
+from gpuhost.facts import Request
+from gpuhost.ops import kernel
+from gpuhost.ops.apt import Packages, preferences
+from gpuhost.ops.command import Command
+from gpuhost.ops.files import File
+from gpuhost.ops.reboot import Reboot
+from gpuhost.ops.systemd import Service
+from gpuhost.roles import _nvidia
+from gpuhost.roles.driver import installed
+from gpuhost.steps import Check, Phase
+
+NAME = "driver"
+REQUIRES = ()
+PIN_PACKAGES = ("cuda-drivers*", "nvidia-*", "libnvidia-*", "libcuda1", "firmware-nvidia-*", "linux-modules-nvidia-*")
+UNATTENDED = "/etc/apt/apt.conf.d/51gpuhost-nvidia-driver"
+UNATTENDED_TEXT = """\
+// Written by gpuhost: a driver upgrade needs a matching module and a reboot, so it is done on purpose.
+Unattended-Upgrade::Package-Blacklist {
+    "cuda-drivers";
+    "nvidia-";
+    "libnvidia-";
+    "libcuda1";
+    "firmware-nvidia-";
+    "linux-modules-nvidia-";
+};
+"""
+MODULE_FILES = ("/lib/modules/*/updates/dkms/nvidia*.ko*", "/lib/modules/*/kernel/nvidia-*/nvidia.ko*")
+SOURCES = ("nvidia", "ubuntu")
+
+
+def facts(settings):
+    request = _nvidia.facts()
+    request.add(Request(files={UNATTENDED, "/etc/apt/preferences.d/gpuhost-nvidia-driver",
+                               "/etc/modprobe.d/gpuhost-blacklist-nouveau.conf", *MODULE_FILES},
+                        units={"nvidia-persistenced.service", "nvidia-fabricmanager.service"}))
+    return request
+
+
+def steps(host, settings):
+    mine = settings[NAME]
+    if mine["source"] not in SOURCES:
+        raise InventoryError(f"driver.source must be one of {', '.join(SOURCES)}, not {mine['source']!r}.")
+    stack = _nvidia.stack(host, settings)
+    if stack.driver is None:
+        return  # no NVIDIA GPU: nothing to drive
+    wanted = _packages(stack, mine["source"], host.facts)
+    yield Check("driver fits the host", lambda facts: _refusal(facts, stack, mine, host.name))
+    if mine["source"] == "nvidia":
+        yield from _nvidia.repository(stack, settings)
+    yield preferences("gpuhost-nvidia-driver", PIN_PACKAGES, f"version {stack.driver.branch}.*", 1001)
+    yield _install(host.facts, wanted, mine)
+    if mine["source"] == "nvidia":
+        yield _rebuild_module(host.facts)
+    if mine["blacklist_nouveau"]:
+        yield kernel.blacklist("nouveau", options=["modeset=0"])
+        yield kernel.UPDATE_INITRAMFS
+    if mine["keep_from_unattended_upgrades"]:
+        yield File(UNATTENDED, UNATTENDED_TEXT, name="keep the driver from unattended-upgrades")
+    yield Reboot("reboot into the driver", _reboot_reason, _loaded_after_boot)
+    if mine["persistence"]:
+        yield _after_boot(Service("nvidia-persistenced.service"))
+    if stack.driver.fabric_manager:
+        yield _after_boot(Service("nvidia-fabricmanager.service"))
+
+
+def _packages(stack, source, facts):
+    names = list(stack.packages["driver"] if source == "nvidia" else stack.packages["driver_ubuntu"])
+    if stack.driver.fabric_manager:
+        names += stack.packages.get("fabric_manager", [])
+    return names
+
+
+def _install(facts, wanted, mine):
+    extra = {f"linux-headers-{facts.get('kernel')}": None} if mine["source"] == "nvidia" else {}
+    current = installed.describe(facts)
+    replaced = [n for n in (current or {}).get("packages", {}) if n not in wanted] if mine["replace"] else []
+    return Packages(install={**{n: None for n in wanted}, **extra}, hold=wanted, absent=replaced,
+                    name="driver packages " + " ".join(wanted))
+
+
+def _refusal(facts, stack, mine, host):
+    """Why gpuhost must not touch this host's driver, or None."""
+    current = installed.describe(facts)
+    wanted = (stack.driver.branch, stack.driver.flavor, mine["source"])
+    if current and current["source"] == "runfile":
+        return (f"{host} has an NVIDIA driver {current['version'] or ''} installed outside apt (a .run installer?); "
+                "gpuhost leaves it alone: remove it with nvidia-uninstall, or leave the driver role out.")
+    if current and (current["branch"], current["flavor"], current["source"]) != wanted and not mine["replace"]:
+        return (f"{host} has NVIDIA driver {current['version']} ({current['flavor']}) from "
+                f"{installed.SOURCES[current['source']]}; the resolved driver is branch {wanted[0]} ({wanted[1]}) from "
+                f"{installed.SOURCES[wanted[2]]}. gpuhost does not replace a driver silently: set driver.replace=true "
+                f"to switch, or stack.driver={current['branch']} to keep it.")
+    loaded = (facts.get("modules", {}).get("nvidia") or {}).get("version")
+    if facts.get("secure_boot", {}).get("enabled") and mine["source"] == "nvidia" and not loaded:
+        return (f"Secure Boot is on at {host} and the DKMS-built NVIDIA module would be unsigned, so the kernel "
+                "would reject it. Choose one: driver.source=ubuntu (Canonical's signed prebuilt modules, on Ubuntu), "
+                "enroll a Machine Owner Key so DKMS signs the module (mokutil --import /var/lib/dkms/mok.pub, then "
+                "reboot and confirm), or turn Secure Boot off in the firmware.")
+    return None
+
+
+def _rebuild_module(facts):
+    """A driver already installed whose module is missing for the running kernel (the kernel was updated)."""
+    package = installed.module_package(facts)
+    already = bool(installed.packages(facts))
+    return Command(
+        "build the nvidia module for the running kernel",
+        [f"dpkg-reconfigure -fnoninteractive {package}"],
+        probe=None,
+        done=lambda result, facts: not already or package is None or installed.module_built(facts),
+    )
+
+
+def _reboot_reason(facts):
+    version = installed.userspace_version(facts)
+    if version is None and not installed.packages(facts):
+        return None
+    loaded = (facts.get("modules", {}).get("nvidia") or {}).get("version")
+    if "nouveau" in facts.get("modules", {}):
+        return "nouveau holds the GPU"
+    if not loaded:
+        return "the nvidia module is not loaded"
+    if version and loaded != version:
+        return f"the loaded module {loaded} differs from the installed driver {version} (NVML version mismatch)"
+    return None
+
+
+def _loaded_after_boot(facts):
+    facts.setdefault("modules", {}).pop("nouveau", None)
+    facts["modules"]["nvidia"] = {"version": installed.userspace_version(facts)}
+
+
+def _after_boot(step):
+    step.phase = Phase.AFTER_BOOT
+    return step
+
+
+apply = for_role(__name__)

@@ -1,0 +1,51 @@
+"""Checks of the driver role: what converge promised, read back from the host."""
+
+import pytest
+
+from gpuhost.roles import _checks
+from gpuhost.roles.driver import installed
+
+
+def _wanted(stack, settings):
+    return stack.packages["driver"] if settings["driver"]["source"] == "nvidia" else stack.packages["driver_ubuntu"]
+
+
+def test_driver_packages_are_installed_and_held(host, gpuhost_stack, gpuhost_settings):
+    if gpuhost_stack.driver is None:
+        pytest.skip(f"{host} has no NVIDIA GPU: the driver role installs nothing")
+    _checks.assert_held_at(host, {name: None for name in _wanted(gpuhost_stack, gpuhost_settings)})
+
+
+def test_repository_and_key_are_pinned(host, gpuhost_stack, gpuhost_settings):
+    if gpuhost_stack.driver is None or gpuhost_settings["driver"]["source"] != "nvidia":
+        pytest.skip("the driver does not come from NVIDIA's repository here")
+    _checks.assert_nvidia_repository(host, gpuhost_settings, gpuhost_stack)
+
+
+def test_nouveau_is_not_loaded(host):
+    assert not host.file("/sys/module/nouveau").exists
+
+
+def test_loaded_module_matches_the_installed_driver(host, gpuhost_stack, gpuhost_facts):
+    if gpuhost_stack.driver is None:
+        pytest.skip(f"{host} has no NVIDIA GPU")
+    loaded = (gpuhost_facts.get("modules", {}).get("nvidia") or {}).get("version")
+    userspace = installed.userspace_version(gpuhost_facts)
+    assert loaded, "the nvidia module is not loaded"
+    assert loaded == userspace, f"module {loaded} differs from userspace {userspace}"
+    assert loaded.startswith(f"{gpuhost_stack.driver.branch}."), f"module {loaded} is not branch {gpuhost_stack.driver.branch}"
+
+
+@pytest.mark.gpu
+def test_nvidia_smi_lists_every_gpu_in_pci(host, gpuhost_facts, gpuhost_stack):
+    listed = host.check_output("nvidia-smi --query-gpu=pci.bus_id,driver_version --format=csv,noheader")
+    rows = [line.split(", ") for line in listed.splitlines() if line.strip()]
+    buses = {bus.lower()[-12:] for bus, _ in rows}
+    assert buses == {gpu["bus_id"].lower()[-12:] for gpu in gpuhost_facts["pci"]}
+    assert all(version.startswith(f"{gpuhost_stack.driver.branch}.") for _, version in rows)
+
+
+@pytest.mark.gpu
+def test_persistence_mode_is_on(host):
+    modes = host.check_output("nvidia-smi --query-gpu=persistence_mode --format=csv,noheader").split()
+    assert modes and all(mode == "Enabled" for mode in modes)

@@ -1,0 +1,62 @@
+"""The driver a host already has, read from its packages, modules and files."""
+
+import re
+
+DRIVER_PACKAGE = re.compile(
+    r"^(cuda-drivers(-\d+)?|nvidia-open(-\d+)?|nvidia-driver(-\d+)?(-server)?(-open)?|"
+    r"nvidia-headless(-no-dkms)?-\d+(-server)?(-open)?|nvidia-utils-\d+(-server)?|libnvidia-compute-\d+(-server)?|"
+    r"libcuda1|nvidia-kernel(-open)?-dkms|nvidia-dkms-\d+(-server)?(-open)?|linux-modules-nvidia-.+|"
+    r"nvidia-driver-pinning-\d+|nvidia-fabricmanager(-\d+)?)$")
+LIBCUDA = re.compile(r"^(libcuda1|libnvidia-compute-\d+(-server)?|libnvidia-compute)$")
+MODULE_PACKAGE = re.compile(r"^(nvidia-kernel(-open)?-dkms|nvidia-dkms-\d+(-server)?(-open)?)$")
+SOURCES = {"nvidia": "NVIDIA's CUDA repository", "ubuntu": "Ubuntu's archive", "runfile": "outside apt (a .run installer?)"}
+
+
+def packages(facts):
+    """Installed driver packages: {name: version}."""
+    return {n: p["version"] for n, p in facts.get("packages", {}).items() if DRIVER_PACKAGE.match(n)}
+
+
+def upstream(version):
+    """`580.95.05-0ubuntu1` → `580.95.05`."""
+    return version.split(":")[-1].split("-")[0] if version else None
+
+
+def userspace_version(facts):
+    """The driver version of the installed libcuda (what nvidia-smi and NVML will be)."""
+    for name, package in sorted(facts.get("packages", {}).items()):
+        if LIBCUDA.match(name):
+            return upstream(package["version"])
+    return None
+
+
+def describe(facts):
+    """The installed driver as {"version", "branch", "source", "flavor", "packages"}, or None."""
+    found = packages(facts)
+    loaded = (facts.get("modules", {}).get("nvidia") or {}).get("version")
+    if not found:
+        if loaded or "nvidia-smi" in facts.get("tools", []):
+            return {"version": loaded, "branch": _branch(loaded), "source": "runfile", "flavor": None, "packages": {}}
+        return None
+    version = userspace_version(facts) or upstream(next(iter(found.values())))
+    canonical = any("-server" in n or re.search(r"-0ubuntu0\.", v) for n, v in found.items())
+    flavor = "open" if any("open" in n for n in found) else "proprietary"
+    if (facts.get("driver_proc") or {}).get("open") is not None and loaded:
+        flavor = "open" if facts["driver_proc"]["open"] else "proprietary"
+    return {"version": version, "branch": _branch(version), "source": "ubuntu" if canonical else "nvidia",
+            "flavor": flavor, "packages": found}
+
+
+def _branch(version):
+    return int(version.split(".")[0]) if version and version.split(".")[0].isdigit() else None
+
+
+def module_built(facts, kernel=None):
+    """Whether an nvidia module file exists for the (running) kernel, DKMS-built or prebuilt."""
+    kernel = kernel or facts.get("kernel", "")
+    prefix = f"/lib/modules/{kernel}/"
+    return any(path.startswith(prefix) and re.search(r"/nvidia(-current)?\.ko", path) for path in facts.get("files", {}))
+
+
+def module_package(facts):
+    return next((n for n in sorted(facts.get("packages", {})) if MODULE_PACKAGE.match(n)), None)
