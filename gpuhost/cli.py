@@ -145,3 +145,7 @@ program = Program(namespace=namespace, version=__version__, name="gpuhost", bina
 
 def main():
     program.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -198,13 +198,16 @@ class Transaction(Step):
                 f"[ $n -lt {self.lock_timeout} ] || {{ echo \"$out\"; false; break; }}; sleep 1; done")
 
     def execute(self, host, commands):
-        install, remove, _, _ = self._plan(host.facts)
+        install, remove, unhold, _ = self._plan(host.facts)
         install_cmd = self._apt(self._install_args(install, remove)) if install or remove else None
         marks = [c for c in commands if "apt-mark" in c]
         before = [c for c in commands if c != install_cmd and c not in marks]
         after = [c for c in commands if c == install_cmd or c in marks]
         if install:
-            probe = " && ".join(before + [self._apt(self._install_args(install, remove)).replace(" -y ", " --assume-no ")])
+            simulate = self._apt(self._install_args(install, remove)).replace(" -y ", " --assume-no ")
+            if unhold:  # as it will run: after the unhold that precedes it
+                simulate = simulate.replace(" install ", " --allow-change-held-packages install ")
+            probe = " && ".join(before + [simulate])
             result = host.run(f"{probe} 2>&1; true", sudo=True, what=self.name)
             self._check_space(result.stdout, host)
             self._check_lock(result.stdout, host)

@@ -84,8 +84,7 @@ def _packages(stack, source, facts):
 
 def _install(facts, wanted, mine):
     extra = {f"linux-headers-{facts.get('kernel')}": None} if mine["source"] == "nvidia" else {}
-    current = installed.describe(facts)
-    replaced = [n for n in (current or {}).get("packages", {}) if n not in wanted] if mine["replace"] else []
+    replaced = installed.superseded(facts, wanted, mine["source"]) if mine["replace"] else []
     return Packages(install={**{n: None for n in wanted}, **extra}, hold=wanted, absent=replaced,
                     name="driver packages " + " ".join(wanted))
 

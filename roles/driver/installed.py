@@ -60,3 +60,16 @@ def module_built(facts, kernel=None):
 
 def module_package(facts):
     return next((n for n in sorted(facts.get("packages", {})) if MODULE_PACKAGE.match(n)), None)
+
+
+def superseded(facts, wanted, source):
+    """Installed driver packages a switch must remove: those named for the old branch, and
+    Canonical's when switching source. Components named alike in every branch (Debian's
+    `nvidia-driver`, `libcuda1`) stay, to be upgraded by the new packages."""
+    current = describe(facts)
+    if not current:
+        return []
+    branch = re.compile(rf"(^|-){current['branch']}(-|$|\.)") if current["branch"] else None
+    leaving_canonical = current["source"] == "ubuntu" and source != "ubuntu"
+    return sorted(n for n in current["packages"] if n not in wanted and (
+        (branch and branch.search(n)) or (leaving_canonical and ("-server" in n or n.startswith("linux-modules-nvidia")))))

@@ -3,11 +3,11 @@ lock held by another apt, a kernel update that leaves the driver module behind.
 
 Each works over SSH as root with the testbed's pinned host keys.
 """
-import re
 import shlex
 import time
 
 from .access import connect
+from .specs import successor
 from .system import TestbedError
 
 LOCK_HOLDER = """
@@ -76,10 +76,10 @@ def kernel_update(address: str) -> str:
     """
     with connect(address) as conn:
         running = conn.run("cat /proc/sys/kernel/osrelease", hide=True).stdout.strip()
-        match = re.match(r"^(\d+\.\d+\.\d+-)(\d+)(-[a-z0-9-]+)$", running)
-        if not match:
-            raise TestbedError(f"{address}: cannot derive a newer kernel from {running!r}")
-        newer = f"{match.group(1)}{int(match.group(2)) + 1}{match.group(3)}"
+        try:
+            newer = successor(running)
+        except ValueError as error:
+            raise TestbedError(f"{address}: {error}") from None
         conn.run(f"mkdir -p /lib/modules/{shlex.quote(newer)}/kernel && "
                  f"touch /boot/vmlinuz-{shlex.quote(newer)}", hide=True)
     return newer

@@ -7,7 +7,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
-from .specs import OS_PROFILES
+from .specs import OS_PROFILES, successor
 from .system import BRIDGE_IP, cache_dir, daemon_pid, start_daemon, stop_daemon
 from .waiting import wait_for_port
 
@@ -37,7 +37,9 @@ def publish():
         print("testbed: tests.testbed.mirror.build is absent: no fixture mirror", flush=True)
         return None
     ubuntu = [p.kernel for name, p in OS_PROFILES.items() if name.startswith("ubuntu-")]
-    manifest = mirror.build(directory(), OS_PROFILES["debian-12"].kernel, ubuntu_kernels=tuple(ubuntu))
+    updates = tuple(successor(p.kernel) for p in OS_PROFILES.values())
+    manifest = mirror.build(directory(), OS_PROFILES["debian-12"].kernel, ubuntu_kernels=tuple(ubuntu),
+                            extra_kernels=updates)
     if not daemon_pid(NAME):
         start_daemon(NAME, [sys.executable, "-m", "http.server", "--bind", BRIDGE_IP,
                             "--directory", directory(), str(PORT)])

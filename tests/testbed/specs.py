@@ -33,6 +33,15 @@ OS_PROFILES = {
                               pretty="Ubuntu 24.04.3 LTS"),
 }
 NAME = re.compile(r"^tb([1-9][0-9]?)$")
+KERNEL = re.compile(r"^(\d+\.\d+\.\d+-)(\d+)(-[a-z0-9-]+)$")
+
+
+def successor(release: str) -> str:
+    """The kernel a distribution update brings next: the ABI number plus one."""
+    match = KERNEL.match(release)
+    if not match:
+        raise ValueError(f"cannot derive a newer kernel from {release!r}")
+    return f"{match.group(1)}{int(match.group(2)) + 1}{match.group(3)}"
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ KEY_FILES = {"container-toolkit": "libnvidia-container/gpgkey",
              "ubuntu-noble": "ubuntu/project.asc"}
 
 
-def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_dir: Path = sign.KEY_DIR) -> dict:
+def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_dir: Path = sign.KEY_DIR,
+          extra_kernels=()) -> dict:
     """Build (or reuse) the mirror under `dest` and return its manifest.
 
     `kernel_release` gets a fixture linux-headers package in every CUDA repository;
@@ -32,23 +33,23 @@ def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_di
     """
     dest = Path(dest)
     good, wrong = sign.ensure("good", key_dir), sign.ensure("wrong", key_dir)
-    digest = _inputs_digest(kernel_release, list(ubuntu_kernels), good, wrong)
+    digest = _inputs_digest(kernel_release, list(ubuntu_kernels) + list(extra_kernels), good, wrong)
     cached = _cached(dest, digest)
     if cached:
         return cached
     started = time.monotonic()
     staging = dest.with_name(dest.name + ".new")
     shutil.rmtree(staging, ignore_errors=True)
-    manifest = _build_into(staging, kernel_release, list(ubuntu_kernels), good, wrong)
+    manifest = _build_into(staging, kernel_release, list(ubuntu_kernels), good, wrong, list(extra_kernels))
     manifest.update(digest=digest, build_seconds=round(time.monotonic() - started, 1))
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
     _swap(staging, dest)
     return manifest
 
 
-def _build_into(root: Path, kernel_release: str, ubuntu_kernels: list[str], good, wrong) -> dict:
+def _build_into(root: Path, kernel_release: str, ubuntu_kernels: list[str], good, wrong, extra_kernels=()) -> dict:
     data = catalog.load()
-    contents = catalog.expand(data, kernel_release, ubuntu_kernels)
+    contents = catalog.expand(data, kernel_release, ubuntu_kernels, extra_kernels)
     pairs = [(p, data["repos"][name]["maintainer"]) for name, packages in contents.items() for p in packages]
     built = debs.build_all(pairs, root.parent / (root.name + ".store"))
     with ThreadPoolExecutor() as pool:

@@ -36,9 +36,9 @@ def load() -> dict:
     return yaml.safe_load(CATALOG.read_text())
 
 
-def expand(data: dict, kernel_release: str, ubuntu_kernels: list[str]) -> dict[str, list[Package]]:
+def expand(data: dict, kernel_release: str, ubuntu_kernels: list[str], extra_kernels=()) -> dict[str, list[Package]]:
     """Every repository's packages: {repo name: [Package]}; raises on a (name, version) clash."""
-    lists = {**data["instances"], **_kernel_lists(kernel_release, ubuntu_kernels)}
+    lists = {**data["instances"], **_kernel_lists(kernel_release, ubuntu_kernels, extra_kernels)}
     repos: dict[str, dict] = {name: {} for name in data["repos"]}
     for group in data["groups"]:
         for combo in itertools.product(*(lists[name] for name in group["each"])):
@@ -55,9 +55,11 @@ def ubuntu_suite(kernel_release: str) -> str | None:
     return next((s for prefix, s in UBUNTU_SUITES.items() if kernel_release.startswith(prefix)), None)
 
 
-def _kernel_lists(kernel_release: str, ubuntu_kernels: list[str]) -> dict:
-    """The instance lists that depend on build()'s kernels (headers, Canonical's per-kernel modules)."""
-    kernels = list(dict.fromkeys([kernel_release, *ubuntu_kernels]))
+def _kernel_lists(kernel_release: str, ubuntu_kernels: list[str], extra_kernels=()) -> dict:
+    """The instance lists that depend on build()'s kernels (headers, Canonical's per-kernel modules).
+
+    `extra_kernels` get headers only: the kernels a distribution update would bring."""
+    kernels = list(dict.fromkeys([kernel_release, *ubuntu_kernels, *extra_kernels]))
     lists = {"kernels": [{"kr": kr} for kr in kernels]}
     for suite in set(UBUNTU_SUITES.values()):
         lists[f"ubuntu_kernels_{suite}"] = [_ubuntu_kernel(kr) for kr in ubuntu_kernels if ubuntu_suite(kr) == suite]
