@@ -45,6 +45,7 @@ def ensure_packages(commands: dict) -> None:
         return
     print(f"testbed: installing {' '.join(missing)} with apt-get", flush=True)
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-q"], env=env)
     run(["apt-get", "install", "-y", "--no-install-recommends", *missing], env=env)
 
 

@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ..system import ensure_packages
 from . import catalog, debs, repos, sign
 
 HERE = Path(__file__).parent
@@ -31,6 +32,7 @@ def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_di
     `ubuntu_kernels` (Ubuntu releases such as 5.15.0-1051-gcp) also get Canonical's prebuilt
     module packages in the archive of their suite.
     """
+    ensure_packages({"apt-ftparchive": "apt-utils", "dpkg-deb": "dpkg-dev", "gpg": "gnupg"})
     dest = Path(dest)
     good, wrong = sign.ensure("good", key_dir), sign.ensure("wrong", key_dir)
     digest = _inputs_digest(kernel_release, list(ubuntu_kernels) + list(extra_kernels), good, wrong)
