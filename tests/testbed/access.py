@@ -4,6 +4,7 @@ All three live in the repo's .testbed/. Host keys are generated fresh for every 
 pinned in .testbed/known_hosts; connections reject any other key.
 """
 import secrets
+import threading
 from pathlib import Path
 
 from .system import STATE, run
@@ -11,23 +12,26 @@ from .system import STATE, run
 KEY = STATE / "id_ed25519"
 KNOWN_HOSTS = STATE / "known_hosts"
 BECOME_PASSWORD = STATE / "become_password"
+_KEY_LOCK = threading.Lock()
 
 
 def client_key() -> Path:
-    """The key tests log in with (as root or gpuadmin), created once."""
-    if not KEY.exists():
-        STATE.mkdir(parents=True, exist_ok=True)
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gpuhost-testbed", "-f", KEY])
+    """The key tests log in with (as root or gpuadmin), created once (hosts start in parallel)."""
+    with _KEY_LOCK:
+        if not KEY.exists():
+            STATE.mkdir(parents=True, exist_ok=True)
+            run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "gpuhost-testbed", "-f", KEY])
     return KEY
 
 
 def become_password() -> str:
     """gpuadmin's password on hosts whose sudo asks for one; kept out of the inventory (mode 600)."""
-    if not BECOME_PASSWORD.exists():
-        STATE.mkdir(parents=True, exist_ok=True)
-        BECOME_PASSWORD.touch(mode=0o600)
-        BECOME_PASSWORD.write_text(secrets.token_urlsafe(12) + "\n")
-    return BECOME_PASSWORD.read_text().strip()
+    with _KEY_LOCK:
+        if not BECOME_PASSWORD.exists():
+            STATE.mkdir(parents=True, exist_ok=True)
+            BECOME_PASSWORD.touch(mode=0o600)
+            BECOME_PASSWORD.write_text(secrets.token_urlsafe(12) + "\n")
+        return BECOME_PASSWORD.read_text().strip()
 
 
 def write_known_hosts(entries: dict) -> None:
