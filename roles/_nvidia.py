@@ -5,10 +5,10 @@ the repository is added once however many of the roles run.
 """
 
 from gpuhost import resolution
-from gpuhost.errors import StepError
+from gpuhost.errors import ResolveError, StepError
 from gpuhost.facts import Request
 from gpuhost.openpgp import normalize
-from gpuhost.ops.apt import RepositoryKey, source
+from gpuhost.ops.apt import Packages, RepositoryKey, source
 
 KEYRING = "/usr/share/keyrings/cuda-archive-keyring.gpg"  # where NVIDIA's cuda-keyring package puts it
 
@@ -36,6 +36,15 @@ def repository(stack_, settings):
 
 def held(packages):
     """Package versions from the resolver, installed exactly and held."""
-    from gpuhost.ops.apt import Packages
-
     return Packages(install=dict(packages), hold=sorted(packages))
+
+
+def library(host, settings, part, label):
+    """The steps of a role that installs one resolved library set (cuDNN, TensorRT): repository, packages."""
+    stack_ = stack(host, settings)
+    if getattr(stack_, part) is None:
+        cuda = stack_.cuda.minor if stack_.cuda else "(none)"
+        raise ResolveError(f"no {label} fits CUDA {cuda} and the GPUs of {host.name}; set stack.{part} or "
+                           f"leave the {part} role out.")
+    yield from repository(stack_, settings)
+    yield held(stack_.packages[part])

@@ -5,7 +5,6 @@ version) or `libcudnn9-cuda-12=9.10.2.21-1` (the CUDA major in the name); the re
 """
 
 from gpuhost.apply import for_role
-from gpuhost.errors import ResolveError
 from gpuhost.roles import _nvidia
 
 NAME = "cudnn"
@@ -17,12 +16,7 @@ def facts(settings):
 
 
 def steps(host, settings):
-    stack = _nvidia.stack(host, settings)
-    if stack.cudnn is None:
-        raise ResolveError(f"no cuDNN fits CUDA {stack.cuda.minor if stack.cuda else '(none)'} on {host.name}; "
-                           "set stack.cudnn or leave the cudnn role out.")
-    yield from _nvidia.repository(stack, settings)
-    yield _nvidia.held(stack.packages["cudnn"])
+    return _nvidia.library(host, settings, "cudnn", "cuDNN")
 
 
 apply = for_role(__name__)

@@ -5,7 +5,6 @@ apt does not move dependencies down to a pin, so every package is named at the e
 """
 
 from gpuhost.apply import for_role
-from gpuhost.errors import ResolveError
 from gpuhost.roles import _nvidia
 
 NAME = "tensorrt"
@@ -17,12 +16,7 @@ def facts(settings):
 
 
 def steps(host, settings):
-    stack = _nvidia.stack(host, settings)
-    if stack.tensorrt is None:
-        raise ResolveError(f"no TensorRT fits CUDA {stack.cuda.minor if stack.cuda else '(none)'} and the GPUs "
-                           f"of {host.name}; set stack.tensorrt or leave the tensorrt role out.")
-    yield from _nvidia.repository(stack, settings)
-    yield _nvidia.held(stack.packages["tensorrt"])
+    return _nvidia.library(host, settings, "tensorrt", "TensorRT")
 
 
 apply = for_role(__name__)

@@ -1,0 +1,20 @@
+"""Packaging: every role folder ships as `gpuhost.roles.<name>`, with its defaults and checks."""
+
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_every_role_folder_is_packaged():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    folders = {p.parent.name for p in (ROOT / "roles").glob("*/__init__.py")}
+    packaged = {name.rpartition(".")[2] for name in config["packages"] if name.startswith("gpuhost.roles.")}
+    assert folders and folders == packaged
+    assert config["package-dir"]["gpuhost.roles"] == "roles"
+
+
+def test_every_role_has_defaults_and_checks():
+    for folder in (p.parent for p in (ROOT / "roles").glob("*/__init__.py")):
+        assert (folder / "defaults.yaml").is_file(), folder.name
+        assert (folder / "checks.py").is_file(), folder.name
