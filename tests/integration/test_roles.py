@@ -135,3 +135,12 @@ def test_cuda_applies_from_a_plain_fabric_script(testbed, hosts):
     assert connection.run("readlink -f /usr/local/cuda", hide=True, in_stream=False).stdout.strip() == "/usr/local/cuda-12.8"
     assert os.path.basename(connection.run("ls -d /usr/local/cuda-12.4", hide=True, in_stream=False).stdout.strip()) == "cuda-12.4"
     assert cuda.apply(connection, cuda="12.8", also=["12.4"], **mirrors).changed == 0
+
+
+def test_a_repository_key_that_is_not_the_pinned_one_is_never_trusted(testbed, hosts):
+    result = converge(testbed, "tb13", roles=["cuda"], stack={"cuda": "12.4"},
+                      nvidia_repo={"key_fingerprint": "EB693B3035CD5710E231E123A4B469963BF863CC"})
+    assert result.status == "failed"
+    assert "not the pinned EB693B3035CD5710E231E123A4B469963BF863CC; refusing to trust it" in result.error
+    with testbed.connect("tb13") as c:
+        assert c.run("ls /usr/share/keyrings/cuda-archive-keyring.gpg", hide=True, warn=True).failed
