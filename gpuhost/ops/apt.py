@@ -61,9 +61,8 @@ class RepositoryKey(Step):
         return Request(files={self.keyring})
 
     def _fetch(self):
-        tmp = f"/tmp/gpuhost-key.{abs(hash(self.keyring))}"
-        return (f"/usr/lib/apt/apt-helper download-file {shlex.quote(self.url)} {tmp} >/dev/null && "
-                f"base64 -w0 {tmp}; rm -f {tmp}")
+        return (f"t=$(mktemp) && /usr/lib/apt/apt-helper download-file {shlex.quote(self.url)} \"$t\" >/dev/null && "
+                "base64 -w0 \"$t\"; rc=$?; rm -f \"$t\"; exit $rc")
 
     def commands(self, facts):
         current = facts.get("files", {}).get(self.keyring) or {}
@@ -72,7 +71,11 @@ class RepositoryKey(Step):
         return [self._fetch(), f"install the key {self.fingerprint} as {self.keyring}"]
 
     def execute(self, host, commands):
-        fetched = host.run(self._fetch(), sudo=False, what=self.name).stdout.strip()
+        try:
+            fetched = host.run(self._fetch(), sudo=False, what=self.name).stdout.strip()
+        except StepError as error:
+            raise StepError(f"the repository key {self.url} could not be downloaded on {host.name}: "
+                            f"{str(error).rpartition(': ')[2]}") from None
         key = base64.b64decode(fetched)
         found = openpgp.fingerprints(key)
         if self.fingerprint not in found:

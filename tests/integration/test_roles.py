@@ -138,9 +138,14 @@ def test_cuda_applies_from_a_plain_fabric_script(testbed, hosts):
 
 
 def test_a_repository_key_that_is_not_the_pinned_one_is_never_trusted(testbed, hosts):
-    result = converge(testbed, "tb13", roles=["cuda"], stack={"cuda": "12.4"},
-                      nvidia_repo={"key_fingerprint": "EB693B3035CD5710E231E123A4B469963BF863CC"})
+    served = inventory.load(testbed.inventory_path).select("tb13")[0].vars["nvidia_repo"]["key_fingerprint"]
+    pinned = "0" * 32 + served[-8:]  # the served key's file name, another key's fingerprint
+    result = converge(testbed, "tb13", roles=["cuda"], stack={"cuda": "12.4"}, nvidia_repo={"key_fingerprint": pinned})
     assert result.status == "failed"
-    assert "not the pinned EB693B3035CD5710E231E123A4B469963BF863CC; refusing to trust it" in result.error
+    assert f"has fingerprint {served}, not the pinned {pinned}; refusing to trust it" in result.error
+    missing = converge(testbed, "tb13", roles=["cuda"], stack={"cuda": "12.4"},
+                       nvidia_repo={"key_fingerprint": "EB693B3035CD5710E231E123A4B469963BF863CC"})
+    assert missing.error.startswith("the repository key http://10.77.0.1:8080/compute/cuda/repos/debian12/x86_64/"
+                                    "3bf863cc.pub could not be downloaded on tb13")
     with testbed.connect("tb13") as c:
         assert c.run("ls /usr/share/keyrings/cuda-archive-keyring.gpg", hide=True, warn=True).failed
