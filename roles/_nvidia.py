@@ -39,7 +39,7 @@ def held(packages):
     return Packages(install=dict(packages), hold=sorted(packages))
 
 
-def library_steps(host, settings, part, label):
+def steps_for_library(host, settings, part, label):
     """The steps of a role that installs one resolved library set (cuDNN, TensorRT): repository, packages."""
     stack_ = stack(host, settings)
     if getattr(stack_, part) is None:

@@ -16,7 +16,7 @@ def facts(settings):
 
 
 def steps(host, settings):
-    return _nvidia.library_steps(host, settings, "cudnn", "cuDNN")
+    return _nvidia.steps_for_library(host, settings, "cudnn", "cuDNN")
 
 
 apply = for_role(__name__)

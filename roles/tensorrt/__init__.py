@@ -16,7 +16,7 @@ def facts(settings):
 
 
 def steps(host, settings):
-    return _nvidia.library_steps(host, settings, "tensorrt", "TensorRT")
+    return _nvidia.steps_for_library(host, settings, "tensorrt", "TensorRT")
 
 
 apply = for_role(__name__)

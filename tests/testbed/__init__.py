@@ -1,5 +1,7 @@
 """The project's test hosts: Debian 12 systemd-nspawn containers with simulated NVIDIA GPUs,
 an apt proxy and the fixture mirror on a bridge (docs/design.md). Entry points: `Testbed`
 (Python), `tasks.ns` (`invoke testbed.*`), the `testbed` pytest fixture (tests/conftest.py)."""
-from .specs import HostSpec, uniform  # noqa: F401 (the package API)
-from .testbed import Testbed  # noqa: F401
+from .specs import HostSpec, uniform
+from .testbed import Testbed
+
+__all__ = ["HostSpec", "Testbed", "uniform"]
