@@ -31,6 +31,7 @@ class Host:
         self.facts = {}
         self.remote_commands = 0
         self.request = facts_module.Request()
+        self.roles = ()  # the roles of this converge, for a role whose steps depend on another's presence
 
     @property
     def is_local(self):

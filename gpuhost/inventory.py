@@ -95,7 +95,7 @@ class Inventory:
         )
 
     def _host_vars(self, name):
-        merged = {}
+        merged = {"inventory_dir": str(self.sources[0].parent.resolve())} if self.sources else {}
         for group in self._groups_of(name):
             merged = merge(merged, self.groups[group]["vars"])
         return merge(merged, self.hosts.get(name, {}))

@@ -111,6 +111,7 @@ def settings_for(target, defaults, overrides):
 
 def converge_host(host, modules, settings, options, result):
     """Everything for one host, recording into `result`."""
+    host.roles = tuple(m.NAME for m in modules)
     for module in modules:
         result.roles.setdefault(module.NAME, {"changed": 0, "steps": []})
         if hasattr(module, "facts"):

@@ -6,6 +6,7 @@ before any host is touched, with the file and line it came from.
 """
 
 import difflib
+import re
 from importlib import resources
 
 from gpuhost import yamlfile
@@ -13,6 +14,7 @@ from gpuhost.errors import InventoryError
 
 #: Inventory keys that describe how to connect, not what to converge.
 CONNECTION_PREFIX = "ansible_"
+SET_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")  # daemon.json keys have dashes (live-restore)
 EXTRA_KEYS = {"roles", "gpuhost_known_hosts_file"}
 
 
@@ -39,9 +41,9 @@ def parse_set(items):
     for item in items:
         key, sep, raw = item.partition("=")
         parts = key.split(".")
-        if not sep or not all(part.isidentifier() for part in parts):
+        if not sep or not all(SET_KEY.match(part) for part in parts):
             raise InventoryError(
-                f"--set {item!r}: expected KEY.SUB=VALUE with KEY made of letters, digits and '_'."
+                f"--set {item!r}: expected KEY.SUB=VALUE with KEY made of letters, digits, '_' and '-'."
             )
         value = yamlfile.loads(raw, source=f"--set {key}") if raw.strip() else ""
         node = result
@@ -81,6 +83,9 @@ def _same_kind(default, value):
         return False
     if isinstance(default, str):
         return isinstance(value, (str, int))
+    for kind in (dict, list):  # defaults read from YAML are subclasses (with line numbers)
+        if isinstance(default, kind):
+            return isinstance(value, kind)
     return isinstance(value, type(default)) or (isinstance(default, int) and isinstance(value, int))
 
 

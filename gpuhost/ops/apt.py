@@ -13,6 +13,7 @@ import shlex
 from gpuhost import openpgp
 from gpuhost.errors import StepError
 from gpuhost.facts import Request
+from gpuhost.ops import users
 from gpuhost.ops.files import File, checked_path, write_command
 from gpuhost.steps import Phase, Step
 
@@ -128,9 +129,10 @@ class Packages(Step):
     phase = Phase.PACKAGES
     refresh = ("packages",)
 
-    def __init__(self, install=None, hold=(), absent=(), name=None, starts=()):
+    def __init__(self, install=None, hold=(), absent=(), name=None, starts=(), groups=()):
         self.install = {checked_package(n, v): (str(v) if v is not None else None) for n, v in (install or {}).items()}
         self.starts = tuple(starts)  # units the packages enable and start when installed (Debian policy)
+        self.groups = tuple(groups)  # system groups their maintainer scripts create (docker)
         self.hold = [checked_package(n) for n in hold]
         self.absent = [checked_package(n) for n in absent]
         self.name = name or "packages " + " ".join(sorted(self.install) + [f"-{n}" for n in self.absent])
@@ -256,6 +258,8 @@ class Transaction(Step):
             if any(name in install for name in part.install):
                 for unit in part.starts:
                     facts.setdefault("units", {})[unit] = {"enabled": "enabled", "active": "active"}
+                if part.groups:
+                    users.Member.add_groups(facts, part.groups)
         facts.setdefault("dpkg_audit", {})["broken"] = False
 
 

@@ -4,18 +4,21 @@ Each scenario gets a host of its own, built fresh: Debian 12 with a simulated Te
 scenario needs another GPU, OS or condition.
 """
 
+import functools
 import os
-import subprocess
-import sys
 
 import pytest
 from fabric import Connection
 
-from gpuhost import inventory, runner
+from gpuhost import inventory
+from tests.integration import converging
 from tests.testbed.specs import HostSpec
 
 pytestmark = pytest.mark.testbed
 STACK = ["driver", "cuda", "cudnn", "tensorrt"]
+converge = functools.partial(converging.converge, roles=STACK)
+steps, changed_commands = converging.steps, converging.changed_commands
+verify = functools.partial(converging.verify, roles=STACK)
 
 
 @pytest.fixture(scope="module")
@@ -29,27 +32,6 @@ def hosts(fresh_hosts):
         HostSpec("tb15"),                                        # kernel updated under the module
         HostSpec("tb16", gpus=("none",)),                        # apply() from a Fabric script
     )
-
-
-def converge(bed, name, roles=STACK, check=False, **overrides):
-    targets = inventory.load(bed.inventory_path).select(name)
-    (result,) = runner.run(targets, roles, runner.Options(check=check, overrides=overrides, echo=False))
-    return result
-
-
-def steps(result):
-    unique = {id(s): s for role in result.roles.values() for s in role["steps"]}
-    return list(unique.values())
-
-
-def changed_commands(result):
-    return [c for s in steps(result) for c in s["commands"]]
-
-
-def verify(bed, name, roles=STACK):
-    command = [sys.executable, "-m", "gpuhost.cli", "verify", "--host", name, "--inventory",
-               str(bed.inventory_path), "--roles", ",".join(roles)]
-    return subprocess.run(command, capture_output=True, text=True, timeout=300)
 
 
 def test_the_stack_converges_from_nothing_in_one_transaction_then_changes_nothing(testbed, hosts):

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from gpuhost.ops import apt, files, systemd, users
+from gpuhost.ops import apt, files, json_file, systemd, users
 from gpuhost.errors import StepError
 
 CASES = Path(__file__).parent / "operations"
-MODULES = {"apt": apt, "files": files, "systemd": systemd, "users": users}
+MODULES = {"apt": apt, "files": files, "json_file": json_file, "systemd": systemd, "users": users}
 
 
 def build(op, args):

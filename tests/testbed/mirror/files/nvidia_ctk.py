@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     runtime = commands.add_parser("runtime").add_subparsers(dest="action", required=True)
     configure = runtime.add_parser("configure")
     configure.add_argument("--runtime", default="docker")
-    configure.add_argument("--config", default="/etc/docker/daemon.json")
+    configure.add_argument("--config", default=None)
     configure.add_argument("--set-as-default", action="store_true")
     configure.add_argument("--dry-run", action="store_true")
     cdi = commands.add_parser("cdi").add_subparsers(dest="action", required=True)
@@ -37,11 +37,25 @@ def main(argv: list[str]) -> int:
     return handler(args)
 
 
+CONTAINERD_RUNTIME = """
+[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]
+  privileged_without_host_devices = false
+  runtime_engine = ""
+  runtime_root = ""
+  runtime_type = "io.containerd.runc.v2"
+
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia.options]
+    BinaryName = "/usr/bin/nvidia-container-runtime"
+"""
+
+
 def configure_runtime(args) -> int:
+    if args.runtime == "containerd":
+        return configure_containerd(args)
     if args.runtime != "docker":
-        log("ERRO", f"unrecognized runtime '{args.runtime}' (the fixture configures docker only)")
+        log("ERRO", f"unrecognized runtime '{args.runtime}' (the fixture configures docker and containerd)")
         return 1
-    path = Path(args.config)
+    path = Path(args.config or "/etc/docker/daemon.json")
     if path.exists():
         log("INFO", f"Loading config from {path}")
         config = json.loads(path.read_text() or "{}")
@@ -51,26 +65,38 @@ def configure_runtime(args) -> int:
     config.setdefault("runtimes", {})["nvidia"] = dict(RUNTIME)
     if args.set_as_default:
         config["default-runtime"] = "nvidia"
-    text = json.dumps(config, indent=4, sort_keys=True)
-    if args.dry_run:
+    return write_config(path, json.dumps(config, indent=4, sort_keys=True), args.dry_run, "docker")
+
+
+def configure_containerd(args) -> int:
+    """The runtime section the real tool adds to a version 2 containerd config (kept otherwise)."""
+    path = Path(args.config or "/etc/containerd/config.toml")
+    text = path.read_text() if path.exists() else "version = 2\n"
+    if CONTAINERD_RUNTIME.strip() not in text:
+        text += CONTAINERD_RUNTIME
+    return write_config(path, text, args.dry_run, "containerd")
+
+
+def write_config(path: Path, text: str, dry_run: bool, engine: str) -> int:
+    if dry_run:
         print(text)
         return 0
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     log("INFO", f"Wrote updated config to {path}")
-    log("INFO", "It is recommended that docker daemon be restarted.")
+    log("INFO", f"It is recommended that {engine} daemon be restarted.")
     return 0
 
 
 def generate_cdi(args) -> int:
-    query = ["nvidia-smi", "--query-gpu=index,uuid", "--format=csv,noheader"]
+    query = ["nvidia-smi", "--query-gpu=index,uuid,driver_version", "--format=csv,noheader"]
     result = subprocess.run(query, capture_output=True, text=True)
     if result.returncode != 0:
         log("ERRO", "failed to generate CDI spec: failed to create device CDI specs: "
                     "failed to initialize NVML: ERROR_LIBRARY_NOT_FOUND")
         return 1
-    gpus = [line.split(", ") for line in result.stdout.splitlines() if line.strip()]
-    spec = cdi_spec(gpus)
+    rows = [line.split(", ") for line in result.stdout.splitlines() if line.strip()]
+    spec = cdi_spec([row[:2] for row in rows], rows[0][2] if rows else "")
     if not args.output:
         print(spec, end="")
         return 0
@@ -80,9 +106,13 @@ def generate_cdi(args) -> int:
     return 0
 
 
-def cdi_spec(gpus: list[list[str]]) -> str:
+def cdi_spec(gpus: list[list[str]], driver: str) -> str:
+    """The real spec's shape: shared device nodes, the driver's libraries mounted, one device per GPU."""
+    library = f"/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.{driver}"
     lines = ["---", "cdiVersion: 0.5.0", "containerEdits:", "  deviceNodes:",
-             "  - path: /dev/nvidiactl", "  - path: /dev/nvidia-uvm", "devices:"]
+             "  - path: /dev/nvidiactl", "  - path: /dev/nvidia-uvm", "  mounts:",
+             f"  - containerPath: {library}", f"    hostPath: {library}", "    options:",
+             "    - ro", "    - nosuid", "    - nodev", "    - bind", "devices:"]
     for index, gpu_uuid in gpus:
         for name in (index, gpu_uuid):
             lines += ["- containerEdits:", "    deviceNodes:", f"    - path: /dev/nvidia{index}", f"  name: \"{name}\""]

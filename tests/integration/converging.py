@@ -1,0 +1,28 @@
+"""What the role scenarios share: converge a test host in-process, read its steps, run `gpuhost verify`."""
+
+import subprocess
+import sys
+
+from gpuhost import inventory, runner
+
+
+def converge(bed, name, roles, check=False, **overrides):
+    targets = inventory.load(bed.inventory_path).select(name)
+    (result,) = runner.run(targets, roles, runner.Options(check=check, overrides=overrides, echo=False))
+    return result
+
+
+def steps(result):
+    unique = {id(s): s for role in result.roles.values() for s in role["steps"]}
+    return list(unique.values())
+
+
+def changed_commands(result):
+    return [c for s in steps(result) for c in s["commands"]]
+
+
+def verify(bed, name, roles, *settings):
+    command = [sys.executable, "-m", "gpuhost.cli", "verify", "--host", name, "--inventory",
+               str(bed.inventory_path), "--roles", ",".join(roles)]
+    command += [f"--set={s}" for s in settings]
+    return subprocess.run(command, capture_output=True, text=True, timeout=300)
