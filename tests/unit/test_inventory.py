@@ -4,7 +4,7 @@ import textwrap
 
 import pytest
 
-from gpuhost import inventory, runner, settings
+from gpuhost import inventory, runner, settings, yamlfile
 from gpuhost.errors import InventoryError
 
 DEFAULTS = {"cuda": {"version": None, "default": True}, "stack": {"cuda": None, "policy": "production"},
@@ -53,6 +53,7 @@ def test_group_vars_and_host_vars_folders_are_read(tmp_path):
     (tmp_path / "host_vars" / "node1.yml").write_text("ansible_user: ubuntu\nansible_port: 2222\n")
     (node,) = load(tmp_path).select("node1")
     assert node.vars["stack"]["cuda"] == "12.4" and node.user == "ubuntu" and node.port == 2222
+    assert node.vars["inventory_dir"] == str(tmp_path.resolve())  # where settings' relative paths are read from
 
 
 def test_versions_written_as_numbers_stay_as_written(tmp_path):
@@ -113,6 +114,12 @@ def test_become_password_comes_from_the_environment(monkeypatch):
 def test_bad_set_values_are_refused(item, message):
     with pytest.raises(InventoryError, match=message):
         settings.parse_set([item])
+
+
+def test_set_keys_may_have_dashes_and_mappings_are_checked_as_mappings():
+    values = settings.parse_set(["docker.daemon.live-restore=true"])
+    assert values == {"docker": {"daemon": {"live-restore": True}}}
+    settings.check(values, yamlfile.loads("docker: {daemon: {}}", source="defaults.yaml"))  # free-form mapping
 
 
 def test_set_values_are_checked_against_the_defaults():
