@@ -15,10 +15,11 @@ from pathlib import Path
 from . import cgroups, delay, network
 from .access import become_password, client_key
 from .specs import HostSpec
-from .system import STATE, TestbedError, daemon_pid, run, start_daemon, stop_daemon
+from .system import BRIDGE_IP, STATE, TestbedError, daemon_pid, run, start_daemon, stop_daemon
 from .waiting import wait_for_port
 
 HOSTS = STATE / "hosts"
+PIP_CONF = f"[global]\ntrusted-host = {BRIDGE_IP}\n"
 BOOT_SCRIPT = """#!/bin/sh
 # Presents the simulated kernel state the launcher wrote to /run/testbed for this boot.
 set -u
@@ -97,6 +98,7 @@ def create(spec: HostSpec, base: Path) -> None:
     root = hostdir / "root"
     _identity(root, spec)
     _users(root, spec)
+    _pip_trust(root)
     _os_profile(root, spec)
     _boot_unit(root)
     network.add_host(spec.name, spec.address)
@@ -131,6 +133,12 @@ def _users(root: Path, spec: HostSpec) -> None:
     sudoers.chmod(0o440)
     if spec.sudo == "password":
         run(["chroot", root, "chpasswd"], input=f"gpuadmin:{become_password()}\n")
+
+
+def _pip_trust(root: Path) -> None:
+    """pip ignores an index served over plain http, as the mirror's PyPI is, unless its host is
+    trusted: /etc/pip.conf trusts the bridge, as a site with an internal http index would."""
+    (root / "etc/pip.conf").write_text(PIP_CONF)
 
 
 def _os_profile(root: Path, spec: HostSpec) -> None:

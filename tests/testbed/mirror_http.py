@@ -1,4 +1,5 @@
-"""Serving the fixture apt mirror (built by tests.testbed.mirror) on the bridge, port 8080.
+"""Serving the fixture mirror on the bridge, port 8080: the apt repositories (built by
+tests.testbed.mirror) and beside them conda's installer, channel and PyPI index (tests.testbed.conda).
 
 The mirror module is another part of the harness; while it is absent, hosts come up without
 it and the inventory keeps the engine's default repository settings.
@@ -7,6 +8,7 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from . import conda
 from .specs import OS_PROFILES, successor
 from .system import BRIDGE_IP, cache_dir, daemon_pid, start_daemon, stop_daemon
 from .waiting import wait_for_port
@@ -31,7 +33,8 @@ def directory() -> Path:
 def publish():
     """Build (cached) and serve the mirror; return its manifest, or None without the module.
 
-    Its fixture kernel packages are built for the kernels the OS profiles boot."""
+    Its fixture kernel packages are built for the kernels the OS profiles boot. The conda trees
+    are built after the apt ones, which replace the whole directory when they change."""
     mirror = _module()
     if mirror is None:
         print("testbed: tests.testbed.mirror.build is absent: no fixture mirror", flush=True)
@@ -40,6 +43,7 @@ def publish():
     updates = tuple(successor(p.kernel) for p in OS_PROFILES.values())
     manifest = mirror.build(directory(), OS_PROFILES["debian-12"].kernel, ubuntu_kernels=tuple(ubuntu),
                             extra_kernels=updates)
+    manifest["conda"] = conda.build(directory())
     if not daemon_pid(NAME):
         start_daemon(NAME, [sys.executable, "-m", "http.server", "--bind", BRIDGE_IP,
                             "--directory", directory(), str(PORT)])
@@ -55,7 +59,16 @@ def repo_settings(manifest: dict) -> dict:
         "nvidia_repo": {"url": f"{URL}/compute/cuda/repos", "key_fingerprint": fingerprint},
         "container_toolkit_repo": {"url": f"{URL}/libnvidia-container", "key_fingerprint": fingerprint},
         "docker_repo": {"url": f"{URL}/linux", "key_fingerprint": fingerprint},
+        "conda": _conda_settings(manifest["conda"]),
     }
+
+
+def _conda_settings(built: dict) -> dict:
+    """The conda role's installer (its sha256 by machine, as Miniforge publishes one installer
+    per architecture), channel and pip index on the mirror."""
+    installer = built["installer"]
+    return {"installer": {"url": f"{URL}/{installer['path']}", "sha256": {installer["arch"]: installer["sha256"]}},
+            "channels": [f"{URL}/{built['channel']}"], "pip_index_url": f"{URL}/{built['pip_index']}"}
 
 
 def archive_key(manifest: dict) -> Path:

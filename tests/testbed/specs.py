@@ -12,6 +12,7 @@ OPTIONS = {
     "nouveau": "nouveau is loaded at boot unless /etc/modprobe.d/ blacklists it",
     "secure_boot": "the SecureBoot EFI variable reads 1 (0 otherwise)",
     "full_disk": "/var/cache/apt/archives is a full 2 MiB tmpfs: apt has no room for downloads",
+    "r": "Debian's r-base-core is installed (the fixture conda's r-base runs it)",
 }
 SUDO_PROFILES = ("nopasswd", "password")
 

@@ -12,7 +12,7 @@ import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import access, cgroups, conditions, hosts, inventory, mirror_http, network, proxy, rootfs
+from . import access, cgroups, conditions, hosts, inventory, mirror_http, network, provision, proxy, rootfs
 from .specs import HostSpec
 from .system import STATE, TestbedError, ensure_packages, is_root
 
@@ -24,7 +24,8 @@ class Testbed:
     become_password_path = access.BECOME_PASSWORD
 
     def up(self, specs: list) -> dict:
-        """Start the hosts in `specs` (in parallel) and return {name: spec} of all running hosts."""
+        """Start the hosts in `specs` (in parallel), install what their options ask for (provision.py)
+        and return {name: spec} of all running hosts."""
         if not is_root():
             raise TestbedError("the testbed needs root (network namespaces, mounts, nspawn)")
         ensure_packages({"systemd-nspawn": "systemd-container", "ssh-keygen": "openssh-client"})
@@ -47,6 +48,8 @@ class Testbed:
             list(pool.map(hosts.wait_ready, new))
         running = self.hosts()
         self._write_access(running, mirror_http.repo_settings(manifest) if manifest else {})
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(provision.apply, specs))  # over SSH, so once the host keys are pinned
         print(f"testbed: {len(new)} started, {len(specs) - len(new)} reused "
               f"in {time.monotonic() - started:.1f} s", flush=True)
         return running

@@ -45,7 +45,7 @@ def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_di
     manifest = _build_into(staging, kernel_release, list(ubuntu_kernels), good, wrong, list(extra_kernels))
     manifest.update(digest=digest, build_seconds=round(time.monotonic() - started, 1))
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    _swap(staging, dest)
+    swap_in(staging, dest)
     return manifest
 
 
@@ -119,7 +119,7 @@ def _cached(dest: Path, digest: str):
     return manifest if manifest.get("digest") == digest else None
 
 
-def _swap(staging: Path, dest: Path) -> None:
+def swap_in(staging: Path, dest: Path) -> None:
     """Replace the served tree in two renames, so a failed build never leaves half a mirror."""
     old = dest.with_name(dest.name + ".old")
     shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,114 @@
+"""One shared conda with Python and R environments, for every member of the `conda` group.
+
+Miniforge (or any installer whose sha256 is pinned) goes into one prefix owned by the group,
+with setgid directories; `/etc/profile.d` gives every login shell `conda` without touching
+anyone's dotfiles. Environments come from settings (or an environment.yml or an explicit lock
+file next to the inventory) and are compared with what they hold, so conda runs only for the
+difference. A GPU framework takes its CUDA from conda-forge, pinned with `cuda-version` to the
+CUDA the resolver chose, and is refused when the host's driver cannot run it.
+"""
+
+import functools
+import json
+import re
+import shlex
+
+from gpuhost.apply import for_role
+from gpuhost.errors import InventoryError
+from gpuhost.facts import Request
+from gpuhost.ops.command import Command
+from gpuhost.ops.files import File, checked_path
+from gpuhost.ops.users import GROUPS_PROBE, Member
+from gpuhost.roles.conda_r_python import definitions, environment
+from gpuhost.roles.conda_r_python.installer import Installer
+
+NAME = "conda-r-python"
+REQUIRES = ("driver",)
+PROFILE = "/etc/profile.d/gpuhost-conda.sh"
+KERNELS = "/usr/local/share/jupyter/kernels"
+USER = re.compile(r"^[a-z_][a-z0-9_-]*$")
+
+
+def facts(settings):
+    mine = settings["conda"]
+    prefix = checked_path(mine["prefix"])
+    probes = {environment.PROBE: environment.listing_probe(prefix), **dict([GROUPS_PROBE])}
+    probes.update((step.probe_name, step.probe) for step in map(functools.partial(init_user, prefix), mine["init_users"]))
+    return Request(files={f"{prefix}/conda-meta/history", f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json",
+                          f"{definitions.LOCKS}/*.txt"}, probes=probes)
+
+
+def steps(host, settings):
+    mine = settings["conda"]
+    prefix = checked_path(mine["prefix"])
+    wanted = [definitions.wanted(name, env, mine, settings) for name, env in mine["envs"].items()]
+    frameworks = [definitions.framework_specs(host, settings, name, env) for name, env in mine["envs"].items()]
+    for env, extra in zip(wanted, frameworks):
+        env.conda += extra
+    sha256 = (mine["installer"]["sha256"] or {}).get(host.facts.get("arch", ""))
+    url = mine["installer"]["url"].replace("{arch}", host.facts.get("arch", ""))
+    yield Installer(url, sha256, prefix, mine["group"])
+    yield Member(mine["group"], mine["users"])
+    yield File(f"{prefix}/.condarc", condarc(mine), mode="0664", group=mine["group"],
+               name="conda channels and shared folders")
+    if mine["profile"]:
+        yield File(PROFILE, profile(prefix, mine["group"]), name="conda for login shells")
+    for user in mine["init_users"]:
+        yield init_user(prefix, user)
+    for env, (name, options) in zip(wanted, mine["envs"].items()):
+        lock = definitions.lock_copy(name, options, settings)
+        if lock:
+            yield lock
+        yield environment.Environment(prefix, env, strict=mine["channel_priority"] == "strict",
+                                      pip_index_url=mine["pip_index_url"], lock_path=lock.path if lock else None)
+        if options.get("kernels", mine["kernels"]):
+            yield from kernels(prefix, name, env)
+
+
+def condarc(mine):
+    """The installation's own .condarc: channels as set (no silent `defaults`), shared envs and package cache."""
+    prefix = mine["prefix"]
+    lines = ["# Written by gpuhost: the shared installation's channels and folders.", "channels:"]
+    lines += [f"  - {c}" for c in mine["channels"]]
+    lines += [f"channel_priority: {mine['channel_priority']}", "envs_dirs:", f"  - {prefix}/envs",
+              "pkgs_dirs:", f"  - {prefix}/pkgs"]
+    return "\n".join(lines) + "\n"
+
+
+def profile(prefix, group):
+    quoted = shlex.quote(f"{prefix}/etc/profile.d/conda.sh")
+    return (f"# Written by gpuhost: `conda` in every login shell, without touching anyone's dotfiles.\n"
+            f"if [ -f {quoted} ]; then . {quoted}; fi\n"
+            f"# Members of the {group} group share the environments: what they create stays group-writable.\n"
+            f"case \" $(id -Gn 2>/dev/null) \" in *\" {group} \"*) umask 002 ;; esac\n")
+
+
+def init_user(prefix, user):
+    """`conda init bash` for one user who asked for it (their own ~/.bashrc)."""
+    if not USER.match(user):
+        raise InventoryError(f"conda.init_users: {user!r} is not a user name.")
+    home = f"$(getent passwd {user} | cut -d: -f6)"
+    return Command(f"conda init for {user}", [f"su -l {user} -s /bin/sh -c {shlex.quote(prefix + '/bin/conda init bash')}"],
+                   probe=f"grep -c '>>> conda initialize >>>' \"{home}/.bashrc\"",
+                   done=lambda result, facts: result["rc"] == 0, after={"rc": 0, "output": "1"},
+                   probe_name=f"conda-init-{user}")
+
+
+def kernels(prefix, name, env):
+    """Kernel specs as `ipykernel install` and `IRkernel::installspec()` write them, system-wide."""
+    path = f"{prefix}/envs/{name}"
+    names = {s.name for s in env.conda}
+    if "python" in names:
+        spec = {"argv": [f"{path}/bin/python", "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f",
+                         "{connection_file}"], "display_name": f"Python ({name})", "language": "python",
+                "metadata": {"debugger": True}}
+        yield File(f"{KERNELS}/conda-{name}-python/kernel.json", json.dumps(spec, indent=1) + "\n",
+                   name=f"Jupyter kernel Python ({name})")
+    if "r-base" in names:
+        spec = {"argv": [f"{path}/bin/R", "--slave", "-e", "IRkernel::main()", "--args", "{connection_file}"],
+                "display_name": f"R ({name})", "language": "R"}
+        yield File(f"{KERNELS}/conda-{name}-r/kernel.json", json.dumps(spec, indent=1) + "\n",
+                   name=f"Jupyter kernel R ({name})")
+
+
+apply = for_role(__name__)
