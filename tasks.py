@@ -3,6 +3,8 @@
 `invoke converge --host gpu-vm` runs the same task as `gpuhost converge --host gpu-vm`.
 """
 
+import shlex
+
 from invoke import Collection, task
 
 from gpuhost import cli
@@ -10,6 +12,9 @@ from tests.testbed.tasks import ns as testbed
 
 DEMO_HOST = "tb9"
 DEMO_REPORT = ".testbed/demo-report.json"
+# The test mirror's Docker CE has no engine: the demo runs Debian's docker.io, which starts containers.
+DEMO_SETTINGS = ["docker.source=distro", "docker.users=[gpuadmin]", "conda.users=[gpuadmin]",
+                 "conda.envs={ml: {python: '3.11', r: '4.2', packages: [tabulate], pip: [humanize]}}"]
 
 
 @task
@@ -18,13 +23,14 @@ def demo(c):
     from tests.testbed import HostSpec, Testbed
 
     bed = Testbed()
-    bed.up([HostSpec(DEMO_HOST)])
+    bed.up([HostSpec(DEMO_HOST, options=("r",))])
     try:
-        inventory = bed.inventory_path
-        c.run(f"gpuhost plan --host {DEMO_HOST} --inventory {inventory}", warn=True, pty=False)
-        c.run(f"gpuhost converge --host {DEMO_HOST} --inventory {inventory} --report {DEMO_REPORT}", pty=False)
-        c.run(f"gpuhost converge --host {DEMO_HOST} --inventory {inventory}", pty=False)
-        c.run(f"gpuhost verify --host {DEMO_HOST} --inventory {inventory}", pty=False)
+        target = f"--host {DEMO_HOST} --inventory {bed.inventory_path} " + " ".join(
+            f"--set {shlex.quote(s)}" for s in DEMO_SETTINGS)
+        c.run(f"gpuhost plan {target}", warn=True, pty=False)
+        c.run(f"gpuhost converge {target} --report {DEMO_REPORT}", pty=False)
+        c.run(f"gpuhost converge {target}", pty=False)
+        c.run(f"gpuhost verify {target}", pty=False)
         print(f"report: {DEMO_REPORT}")
     finally:
         bed.remove(DEMO_HOST)

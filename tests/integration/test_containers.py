@@ -71,6 +71,17 @@ def test_the_nvidia_runtime_becomes_the_default_only_when_asked(testbed, hosts):
     assert json.loads(root(testbed, "tb17", "docker info --format '{{json .DefaultRuntime}}'").stdout) == "nvidia"
 
 
+def test_containerd_gets_the_runtime_when_asked_and_keeps_running(testbed, hosts):
+    both = {"runtimes": ["docker", "containerd"]}
+    result = converge(testbed, "tb17", nvidia_toolkit=both)
+    assert sorted(s["name"] for s in converging.steps(result) if s["changed"]) == [
+        "nvidia runtime in containerd's config.toml", "restart containerd.service"], result.error
+    config = root(testbed, "tb17", "cat /etc/containerd/config.toml").stdout
+    assert '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]' in config
+    assert root(testbed, "tb17", "systemctl is-active containerd docker").stdout.split() == ["active", "active"]
+    assert converge(testbed, "tb17", nvidia_toolkit=both).changed == 0
+
+
 def test_a_daemon_json_that_is_not_json_is_reported_and_left_untouched(testbed, hosts):
     root(testbed, "tb18", f"mkdir -p /etc/docker && printf '%s' '{BROKEN}' > /etc/docker/daemon.json")
     result = converge(testbed, "tb18", roles=["docker", "nvidia-toolkit"])
