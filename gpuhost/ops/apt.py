@@ -259,7 +259,7 @@ class Transaction(Step):
                 for unit in part.starts:
                     facts.setdefault("units", {})[unit] = {"enabled": "enabled", "active": "active"}
                 if part.groups:
-                    users.Member.add_groups(facts, part.groups)
+                    users.predict_groups(facts, part.groups)
         facts.setdefault("dpkg_audit", {})["broken"] = False
 
 

@@ -44,13 +44,13 @@ class Member(Step):
         return commands
 
     def predict(self, facts):
-        self.add_groups(facts, [self.group], self.users)
+        predict_groups(facts, [self.group], self.users)
 
-    @staticmethod
-    def add_groups(facts, names, members=()):
-        """Predict groups (and members) in the facts' group table."""
-        probe = facts.setdefault("probes", {}).setdefault(GROUPS_PROBE[0], {"rc": 0, "output": ""})
-        table = groups(facts)
-        for name in names:
-            table.setdefault(name, set()).update(members)
-        probe["output"] = "\n".join(f"{g}:x:0:{','.join(sorted(m))}" for g, m in table.items())
+
+def predict_groups(facts, names, members=()):
+    """Groups (and members) as a plan expects them, in the facts' group table."""
+    probe = facts.setdefault("probes", {}).setdefault(GROUPS_PROBE[0], {"rc": 0, "output": ""})
+    table = groups(facts)
+    for name in names:
+        table.setdefault(name, set()).update(members)
+    probe["output"] = "\n".join(f"{g}:x:0:{','.join(sorted(m))}" for g, m in table.items())

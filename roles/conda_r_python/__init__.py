@@ -27,6 +27,7 @@ REQUIRES = ("driver",)
 PROFILE = "/etc/profile.d/gpuhost-conda.sh"
 KERNELS = "/usr/local/share/jupyter/kernels"
 USER = re.compile(r"^[a-z_][a-z0-9_-]*$")
+PRIORITIES = ("strict", "flexible", "disabled")
 
 
 def facts(settings):
@@ -41,10 +42,14 @@ def facts(settings):
 def steps(host, settings):
     mine = settings["conda"]
     prefix = checked_path(mine["prefix"])
-    wanted = [definitions.wanted(name, env, mine, settings) for name, env in mine["envs"].items()]
-    frameworks = [definitions.framework_specs(host, settings, name, env) for name, env in mine["envs"].items()]
-    for env, extra in zip(wanted, frameworks):
-        env.conda += extra
+    if mine["channel_priority"] not in PRIORITIES:
+        raise InventoryError(f"conda.channel_priority is one of {', '.join(PRIORITIES)}, not {mine['channel_priority']!r}.")
+    definitions.checked_channels(mine["channels"])
+    envs = {}
+    for name, options in mine["envs"].items():
+        env = definitions.wanted(name, options, mine, settings)
+        env.conda += definitions.framework_specs(host, settings, name, options)
+        envs[name] = (options or {}, env)
     sha256 = (mine["installer"]["sha256"] or {}).get(host.facts.get("arch", ""))
     url = mine["installer"]["url"].replace("{arch}", host.facts.get("arch", ""))
     yield Installer(url, sha256, prefix, mine["group"])
@@ -55,7 +60,7 @@ def steps(host, settings):
         yield File(PROFILE, profile(prefix, mine["group"]), name="conda for login shells")
     for user in mine["init_users"]:
         yield init_user(prefix, user)
-    for env, (name, options) in zip(wanted, mine["envs"].items()):
+    for name, (options, env) in envs.items():
         lock = definitions.lock_copy(name, options, settings)
         if lock:
             yield lock

@@ -54,10 +54,15 @@ def wanted(name, options, mine, settings):
     conda += list(options.get("packages") or [])
     env.conda = [specs.conda_spec(s) for s in conda]
     env.pip = [specs.pip_requirement(p) for p in pip]
-    for channel in env.channels:
+    checked_channels(env.channels)
+    return env
+
+
+def checked_channels(channels):
+    """Channel names (conda-forge) or URLs (a mirror), safe in a command line and in .condarc."""
+    for channel in channels:
         if not CHANNEL.match(str(channel)):
             checked_url(str(channel))
-    return env
 
 
 def framework_specs(host, settings, name, options):

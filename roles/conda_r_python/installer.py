@@ -11,7 +11,7 @@ import shlex
 from gpuhost.errors import StepError
 from gpuhost.facts import Request
 from gpuhost.ops.apt import checked_url
-from gpuhost.ops.users import Member
+from gpuhost.ops.users import predict_groups
 from gpuhost.steps import Step
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -61,4 +61,4 @@ class Installer(Step):
 
     def predict(self, facts):
         facts.setdefault("files", {})[self.marker] = {"path": self.marker, "kind": "regular file"}
-        Member.add_groups(facts, [self.group])
+        predict_groups(facts, [self.group])

@@ -38,7 +38,8 @@ UDEV_TEXT = ('# Written by gpuhost: /dev/char links for the NVIDIA device nodes 
 SYMLINKS_PROBE = ("for n in /dev/nvidia*; do [ -c \"$n\" ] || continue; "
                   "l=/dev/char/$(printf '%d:%d' 0x$(stat -c %t \"$n\") 0x$(stat -c %T \"$n\")); "
                   "[ -e \"$l\" ] || echo \"$n\"; done")
-CONTAINERD_PROBE = "grep -c nvidia-container-runtime /etc/containerd/config.toml"
+CONTAINERD_PROBE = "grep -E 'nvidia-container-runtime|default_runtime_name' /etc/containerd/config.toml"
+CONTAINERD_DEFAULT = 'default_runtime_name = "nvidia"'
 VERSION = re.compile(r"^\d+\.\d+\.\d+(-\d+)?$")
 
 
@@ -106,9 +107,15 @@ def containerd(as_default):
     flags = " --set-as-default" if as_default else ""
     yield Command("nvidia runtime in containerd's config.toml",
                   [f"nvidia-ctk runtime configure --runtime=containerd{flags}"],
-                  probe=CONTAINERD_PROBE, done=lambda result, facts: result["rc"] == 0,
-                  after={"rc": 0, "output": "1"}, notify=(handler.name,), probe_name="containerd-nvidia-runtime")
+                  probe=CONTAINERD_PROBE, done=lambda result, facts: _containerd_done(result["output"], as_default),
+                  after={"rc": 0, "output": f"nvidia-container-runtime\n{CONTAINERD_DEFAULT}"},
+                  notify=(handler.name,), probe_name="containerd-nvidia-runtime")
     yield handler
+
+
+def _containerd_done(config_lines, as_default):
+    """The runtime is there, and so is the default when asked (a default set earlier is left alone)."""
+    return "nvidia-container-runtime" in config_lines and (not as_default or CONTAINERD_DEFAULT in config_lines)
 
 
 def dev_char_symlinks():

@@ -80,6 +80,11 @@ def test_containerd_gets_the_runtime_when_asked_and_keeps_running(testbed, hosts
     assert '[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.nvidia]' in config
     assert root(testbed, "tb17", "systemctl is-active containerd docker").stdout.split() == ["active", "active"]
     assert converge(testbed, "tb17", nvidia_toolkit=both).changed == 0
+    default = converge(testbed, "tb17", nvidia_toolkit={**both, "default_runtime": True})
+    assert default.status == "changed", default.error
+    assert 'default_runtime_name = "nvidia"' in root(testbed, "tb17", "cat /etc/containerd/config.toml").stdout
+    assert root(testbed, "tb17", "systemctl is-active containerd").stdout.strip() == "active"
+    assert converge(testbed, "tb17", nvidia_toolkit={**both, "default_runtime": True}).changed == 0
 
 
 def test_a_daemon_json_that_is_not_json_is_reported_and_left_untouched(testbed, hosts):

@@ -74,6 +74,10 @@ def configure_containerd(args) -> int:
     text = path.read_text() if path.exists() else "version = 2\n"
     if CONTAINERD_RUNTIME.strip() not in text:
         text += CONTAINERD_RUNTIME
+    if args.set_as_default and 'default_runtime_name = "nvidia"' not in text:
+        table = '[plugins."io.containerd.grpc.v1.cri".containerd]'
+        line = '  default_runtime_name = "nvidia"'
+        text = text.replace(table, f"{table}\n{line}", 1) if table in text else f"{text}\n{table}\n{line}\n"
     return write_config(path, text, args.dry_run, "containerd")
 
 
