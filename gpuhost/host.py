@@ -10,11 +10,13 @@ import re
 import shlex
 import time
 
+import paramiko
 from invoke import Context
-from invoke.exceptions import Failure, ResponseNotAccepted, UnexpectedExit
+from invoke.exceptions import CommandTimedOut, Failure, ResponseNotAccepted, UnexpectedExit
 from invoke.watchers import FailingResponder
 
 from gpuhost import facts as facts_module
+from gpuhost import silence
 from gpuhost.errors import ConnectError, StepError
 
 PROMPT = "gpuhost-sudo-password:"
@@ -23,9 +25,11 @@ PROMPT = "gpuhost-sudo-password:"
 class Host:
     """A target machine with its facts, its command count and its check mode."""
 
-    def __init__(self, name, context, *, become_password=None, reconnect=None):
+    def __init__(self, name, context, *, become_password=None, reconnect=None, silence_timeout=None):
         self.name = name
         self.context = context
+        silence.install(context)
+        self.silence_timeout = silence_timeout  # seconds a command may print nothing (settings: command_timeout)
         self.become_password = become_password
         self.reconnect_with = reconnect  # callable returning a fresh context, for reboots
         self.facts = {}
@@ -37,24 +41,39 @@ class Host:
     def is_local(self):
         return type(self.context) is Context
 
-    def run(self, command, *, sudo=False, what="", warn=False, timeout=None):
-        """Run one command (one round trip); with `sudo`, as root unless already root."""
+    def run(self, command, *, sudo=False, what="", warn=False):
+        """Run one command (one round trip); with `sudo`, as root unless already root.
+
+        A command that prints nothing for `silence_timeout` seconds is stopped; a connection lost
+        under a command fails the step with that sentence, never a traceback.
+        """
         if sudo and not self.facts.get("user", {}).get("root"):
             command = self._sudo(command)
         self.remote_commands += 1
         watchers = [FailingResponder(pattern=re.escape(PROMPT), response=f"{self.become_password}\n",
                                      sentinel="Sorry, try again.")] if sudo and self.become_password else []
+        what = what or "a command"
         try:
-            return self.context.run(command, hide=True, warn=warn, pty=False, in_stream=False,
-                                    watchers=watchers, timeout=timeout, dry=False)
+            result = self.context.run(command, hide=True, warn=warn, pty=False, in_stream=False,
+                                      watchers=watchers, timeout=self.silence_timeout, dry=False)
+        except CommandTimedOut as error:
+            raise StepError(f"{what} on {self.name} printed nothing for {error.timeout} s and was stopped "
+                            "(command_timeout): look on the host for a process that hangs.") from None
         except UnexpectedExit as error:
-            raise StepError(self._failure(what or command, error.result)) from None
+            raise StepError(self._failure(what, error.result)) from None
         except Failure as error:
             if isinstance(error.reason, ResponseNotAccepted):
                 raise StepError(f"sudo on {self.name} rejected the password given for it.") from None
-            raise StepError(self._failure(what or command, error.result)) from None
-        except (OSError, EOFError) as error:
-            raise ConnectError(f"{self.name}: the connection dropped during {what or 'a command'}: {error}.") from None
+            raise StepError(self._failure(what, error.result)) from None
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            raise StepError(self._lost(what, str(error))) from None
+        if result.exited == -1 and not self.is_local:
+            raise StepError(self._lost(what))
+        return result
+
+    def _lost(self, what, why=""):
+        return (f"the connection to {self.name} was lost during {what}{f' ({why})' if why else ''}; what it was "
+                "doing may be half done on the host, and the next converge repairs and finishes it.")
 
     def _sudo(self, command):
         if self.become_password:
@@ -68,6 +87,8 @@ class Host:
                     "ansible_become_password.")
         if "incorrect password" in output or "Sorry, try again" in output:
             return f"sudo on {self.name} rejected the password given for it."
+        if result.exited == -1 and not self.is_local:
+            return self._lost(what)
         last = output.splitlines()[-1] if output else "no output"
         return f"{what} failed on {self.name} (exit {result.exited}): {last}"
 
@@ -82,18 +103,20 @@ class Host:
         self.facts.update(fresh)
         return self.facts
 
-    def reboot(self, timeout=600):
-        """Reboot, wait until the host answers with a new boot id, then re-read every fact."""
+    def reboot(self, prepare, timeout=600):
+        """Run `prepare`, reboot, wait until the host answers with a new boot id, then re-read every fact."""
         old_boot = self.facts.get("boot_id")
+        self.run(prepare, sudo=True, what="recording the reboot")
         try:
             self.run("nohup sh -c 'sleep 1; systemctl reboot' >/dev/null 2>&1 &", sudo=True, what="reboot")
-        except (StepError, ConnectError):
+        except StepError:
             pass  # the connection may drop as the host goes down
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             time.sleep(2)
             try:
                 self.context = self.reconnect_with()
+                silence.install(self.context)
                 boot_id = self.run("cat /proc/sys/kernel/random/boot_id", what="reading the boot id").stdout.strip()
             except (ConnectError, StepError):
                 continue
@@ -101,6 +124,14 @@ class Host:
                 return self.gather()
         raise ConnectError(f"{self.name} did not come back with a new boot within {timeout} s after the reboot.")
 
+    def reboot_self(self, prepare):
+        """Run `prepare` and reboot this machine a few seconds later, from a timer of systemd's own.
+
+        The delay lets this run write its report and exit; the timer lives outside this process's
+        service, so systemd does not cancel it when the service that ran gpuhost ends.
+        """
+        self.run(f"{prepare} && systemd-run --quiet --on-active=5 systemctl reboot", sudo=True,
+                 what="reboot")
 
 def _only(request, sections):
     return facts_module.Request(

@@ -18,6 +18,7 @@ from gpuhost import settings as settings_module
 from gpuhost.errors import ConnectError, GpuhostError, StepError
 from gpuhost.facts import Request
 from gpuhost.host import Host
+from gpuhost.ops import reboot
 from gpuhost.ops.apt import Packages, Transaction
 from gpuhost.steps import Check, Handler, Phase
 
@@ -85,10 +86,18 @@ def _run_host(target, modules, defaults, options):
         result.status, result.error = "unreachable", str(error)
     except GpuhostError as error:
         result.status, result.error = "failed", str(error)
+    except Exception as error:  # a bug or a library's surprise: this host fails, the others carry on
+        result.status, result.error = "failed", unexpected(target.name, error)
     finally:
         result.duration_s = round(time.monotonic() - started, 3)
     _echo(options, target.name, result.error or f"{result.changed} step(s) {'would change' if options.check else 'changed'}", result.status)
     return result
+
+
+def unexpected(name, error):
+    """One sentence for an exception gpuhost did not foresee."""
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else "no message"
+    return f"gpuhost stopped on {name} with an unexpected {type(error).__name__}: {detail}."
 
 
 def open_host(target, options):
@@ -112,6 +121,8 @@ def settings_for(target, defaults, overrides):
 def converge_host(host, modules, settings, options, result):
     """Everything for one host, recording into `result`."""
     host.roles = tuple(m.NAME for m in modules)
+    host.silence_timeout = settings.get("command_timeout")
+    host.request.add(Request(files={reboot.MEMORY}))
     for module in modules:
         result.roles.setdefault(module.NAME, {"changed": 0, "steps": []})
         if hasattr(module, "facts"):
@@ -140,6 +151,7 @@ def collect_steps(host, modules, settings):
             seen[key] = step
             steps.append((step.phase, index, seq, step))
     steps = [s for *_, s in sorted(steps, key=lambda item: item[:3])]
+    steps += [reboot.Forget(step) for step in steps if isinstance(step, reboot.Reboot)]
     extra = _missing_request(host, steps)
     if extra:
         host.request.add(extra)
@@ -193,18 +205,23 @@ def _execute(host, steps, options, result):
         if commands:
             _echo(options, host.name, f"{step.role}: {step.name}", "would change" if options.check else "changed")
             started = time.monotonic()
-            if options.check:
-                step.predict(host.facts)
-            else:
-                step.execute(host, commands)
-                _refresh(host, step)
-            record["duration_s"] = round(time.monotonic() - started, 3)
+            try:
+                if options.check:
+                    step.predict(host.facts)
+                else:
+                    step.execute(host, commands)
+                    _refresh(host, step)
+            except GpuhostError as error:
+                record["failed"] = str(error)
+                raise
+            finally:
+                record["duration_s"] = round(time.monotonic() - started, 3)
             notified |= set(step.notify)
 
 
 def _reboot(host, step, commands, options, result):
     """Reboot now (or say why not); returns why the after-boot steps must wait, or ''."""
-    why = commands[0].partition("# ")[2]
+    why = step.why(commands)
     if options.check:
         _record(result, step, commands)
         _echo(options, host.name, f"{step.role}: reboot ({why})", "would change")
@@ -216,11 +233,23 @@ def _reboot(host, step, commands, options, result):
         return f"reboot pending: {why}"
     if host.is_local and not options.allow_local_reboot:
         raise StepError(f"this machine needs a reboot ({why}); reboot it yourself or pass --allow-local-reboot.")
+    _refuse_reboot(host, step)
     _record(result, step, commands)
     _echo(options, host.name, f"{step.role}: rebooting ({why})", "changed")
-    host.reboot()
     result.rebooted = True
+    if host.is_local:  # this process goes down with the machine: the next run (at boot) carries on
+        host.reboot_self(commands[0])
+        result.reboot_pending = f"rebooting now ({why}); converge again after the boot"
+        return "this machine is rebooting"
+    host.reboot(commands[0])
+    _refuse_reboot(host, step)
     return ""
+
+
+def _refuse_reboot(host, step):
+    problem = step.did_not_help(host.name, host.facts)
+    if problem:
+        raise StepError(problem)
 
 
 def _refresh(host, step):
@@ -258,12 +287,15 @@ def gather_facts(targets, options):
         started = time.monotonic()
         try:
             host = open_host(target, options)
+            host.silence_timeout = settings_module.engine_defaults()["command_timeout"]
             result.facts = host.gather()
             result.remote_commands = host.remote_commands
         except ConnectError as error:
             result.status, result.error = "unreachable", str(error)
         except GpuhostError as error:
             result.status, result.error = "failed", str(error)
+        except Exception as error:  # as in a converge: this host fails, the others carry on
+            result.status, result.error = "failed", unexpected(target.name, error)
         result.duration_s = round(time.monotonic() - started, 3)
         return result
 

@@ -26,6 +26,9 @@ AFTER = re.compile(r"After this operation, ([\d.,]+) ([kMG]?B) of additional dis
 LOCK_FAILED = re.compile(r"^(E: Could not get lock|E: Unable to acquire the dpkg frontend lock|"
                          r"dpkg: error: dpkg frontend lock was locked)", re.M)
 HOLDER = re.compile(r"held by process (\d+)(?: \(([^)]*)\))?|locked by another process with pid (\d+)")
+DPKG_ERROR = re.compile(r"^dpkg: error processing (?:package|archive) (.+?) \(([^)]*)\):\n\s*(.+)$", re.M)
+DKMS_ERROR = re.compile(r"^Error! (.+)$", re.M)
+SUBPROCESS = re.compile(r"^E: Sub-process .* returned an error code|^E: Unable to fetch some archives")
 UNITS = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
 
 
@@ -167,14 +170,16 @@ class Transaction(Step):
     def _plan(self, facts):
         installed = facts.get("packages", {})
         install = [n for n, v in sorted(self.install.items())
-                   if n not in installed or (v is not None and installed[n]["version"] != v)]
+                   if n not in installed or installed[n].get("state", "installed") != "installed"
+                   or (v is not None and installed[n]["version"] != v)]
         remove = sorted(n for n in self.absent if n in installed)
         unhold = sorted(n for n in install + remove if installed.get(n, {}).get("held"))
         hold = sorted(n for n in self.hold if n in install or not installed.get(n, {}).get("held"))
         return install, remove, unhold, hold
 
     def _apt(self, args):
-        return f"{APT_ENV} apt-get -y -q -o DPkg::Lock::Timeout={self.lock_timeout} {args}"
+        """apt-get that waits for the dpkg lock and reports progress, so a long download is never silent."""
+        return f"{APT_ENV} apt-get -y -q -o DPkg::Lock::Timeout={self.lock_timeout} -o APT::Status-Fd=1 {args}"
 
     def _install_args(self, install, remove):
         items = [f"{n}={self.install[n]}" if self.install[n] else n for n in install] + [f"{n}-" for n in remove]
@@ -197,12 +202,21 @@ class Transaction(Step):
         return commands
 
     def _mark(self, action, names):
-        """apt-mark, retried while another process holds the dpkg lock (dpkg --set-selections does not wait)."""
-        return (f"n=0; until out=$(apt-mark {action} {' '.join(names)} 2>&1); do case $out in *lock*) ;; "
-                f"*) echo \"$out\"; false; break;; esac; n=$((n+1)); "
-                f"[ $n -lt {self.lock_timeout} ] || {{ echo \"$out\"; false; break; }}; sleep 1; done")
+        """apt-mark, retried while another process holds the dpkg lock (dpkg --set-selections does not wait).
+
+        A subshell, so that its failure is the failure of the `&&` chain it stands in.
+        """
+        return (f"(n=0; until out=$(apt-mark {action} {' '.join(names)} 2>&1); do case $out in *lock*) ;; "
+                f"*) echo \"$out\"; exit 1;; esac; n=$((n+1)); "
+                f"[ $n -lt {self.lock_timeout} ] || {{ echo \"$out\"; exit 1; }}; sleep 1; done)")
 
     def execute(self, host, commands):
+        """Repair and update, check the transaction with apt's own simulation, then run it.
+
+        The simulation (`--assume-no`) tells the download and disk sizes and apt's refusals before
+        anything is installed; it always exits non-zero, so only the commands before it decide
+        whether the preparation failed.
+        """
         install, remove, unhold, _ = self._plan(host.facts)
         install_cmd = self._apt(self._install_args(install, remove)) if install or remove else None
         marks = [c for c in commands if "apt-mark" in c]
@@ -212,17 +226,20 @@ class Transaction(Step):
             simulate = self._apt(self._install_args(install, remove)).replace(" -y ", " --assume-no ")
             if unhold:  # as it will run: after the unhold that precedes it
                 simulate = simulate.replace(" install ", " --allow-change-held-packages install ")
-            probe = " && ".join(before + [simulate])
-            result = host.run(f"{probe} 2>&1; true", sudo=True, what=self.name)
-            self._check_space(result.stdout, host)
+            prepare = f"{chain(before)} || exit $?; " if before else ""
+            result = host.run(f"{prepare}{simulate} 2>&1; true", sudo=True, what=self.name, warn=True)
             self._check_lock(result.stdout, host)
+            if result.exited:
+                raise StepError(f"apt on {host.name} could not prepare the transaction (exit {result.exited}): "
+                                f"{first_error(result.stdout)}")
+            self._check_space(result.stdout, host)
             if "E: " in result.stdout:
-                raise StepError(f"apt on {host.name} refused the transaction: {_first_error(result.stdout)}")
+                raise StepError(f"apt on {host.name} refused the transaction: {first_error(result.stdout)}")
             before = []
-        result = host.run(" && ".join(before + after) + " 2>&1", sudo=True, what=self.name, warn=True)
+        result = host.run(chain(before + after), sudo=True, what=self.name, warn=True)
         if result.exited:
             self._check_lock(result.stdout, host)
-            raise StepError(f"apt on {host.name} failed (exit {result.exited}): {_first_error(result.stdout)}")
+            raise StepError(f"apt on {host.name} failed (exit {result.exited}): {first_error(result.stdout)}")
 
     def _check_space(self, output, host):
         free = host.facts.get("disk", {})
@@ -271,6 +288,20 @@ def _human(size):
     return f"{size / 1000**3:.1f} GB" if size >= 1000**3 else f"{size / 1000**2:.0f} MB"
 
 
-def _first_error(output):
-    errors = [line[3:].strip() for line in output.splitlines() if line.startswith("E: ")]
+def chain(commands):
+    """Commands that run one after another while each succeeds, their errors in the output."""
+    return "{ " + " && ".join(commands) + "; } 2>&1"
+
+
+def first_error(output):
+    """The line that names the cause: dpkg's error (with DKMS's), else apt's first `E:` line."""
+    output = output.replace("\r\n", "\n")  # dpkg runs on a pseudo-terminal of apt's
+    dpkg = DPKG_ERROR.search(output)
+    if dpkg:
+        dkms = DKMS_ERROR.search(output)
+        cause = f" (DKMS: {dkms.group(1).strip()})" if dkms else ""
+        return f"dpkg: error processing package {dpkg.group(1)} ({dpkg.group(2)}): {dpkg.group(3).strip()}{cause}."
+    lines = output.splitlines()
+    errors = [line[3:].strip() for line in lines if line.startswith("E: ") and not SUBPROCESS.match(line)]
+    errors = errors or [line[3:].strip() for line in lines if line.startswith("E: ")]
     return (errors[0] if errors else output.strip().splitlines()[-1] if output.strip() else "no output") + "."

@@ -38,6 +38,8 @@ Unattended-Upgrade::Package-Blacklist {
 """
 MODULE_FILES = ("/lib/modules/*/updates/dkms/nvidia*.ko*", "/lib/modules/*/kernel/nvidia-*/nvidia.ko*")
 SOURCES = ("nvidia", "ubuntu")
+REBOOT_HINT = ("Why the module does not load is in `dkms status`, `journalctl -k -b | grep -i -e nvidia -e nouveau` "
+               "and `mokutil --sb-state`.")
 
 
 def facts(settings):
@@ -68,7 +70,7 @@ def steps(host, settings):
         yield kernel.UPDATE_INITRAMFS
     if mine["keep_from_unattended_upgrades"]:
         yield File(UNATTENDED, UNATTENDED_TEXT, name="keep the driver from unattended-upgrades")
-    yield Reboot("reboot into the driver", _reboot_reason, _loaded_after_boot)
+    yield Reboot("reboot into the driver", _reboot_reason, _loaded_after_boot, hint=REBOOT_HINT)
     if mine["persistence"]:
         yield _after_boot(Service("nvidia-persistenced.service"))
     if stack.driver.fabric_manager:

@@ -121,7 +121,7 @@ def test_reboot_waits_for_a_new_boot(testbed, hosts):
     (target,) = inventory.load(testbed.inventory_path).select("tb5")
     host = runner.open_host(target, runner.Options())
     before = host.gather()["boot_id"]
-    after = host.reboot(timeout=120)["boot_id"]
+    after = host.reboot("true", timeout=120)["boot_id"]
     assert after != before and host.remote_commands >= 3
 
 
