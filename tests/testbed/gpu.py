@@ -73,10 +73,10 @@ class BootState:
 def decide(root: Path, spec) -> BootState:
     """Apply the contract's loading rules to the host's files, as a kernel would at boot."""
     kernel = running_kernel(root, spec.profile.kernel)
-    nouveau = bool(spec.gpus) and "nouveau" in spec.options and not _blacklisted(root)
+    nouveau = bool(spec.gpus) and "nouveau" in spec.options and not _blacklisted(root, "nouveau")
     secure_boot = "secure_boot" in spec.options
     module = _fixture_module(root, kernel)
-    loads = (bool(module) and bool(spec.gpus) and not nouveau
+    loads = (bool(module) and bool(spec.gpus) and not nouveau and not _blacklisted(root, "nvidia")
              and (not secure_boot or module.get("signed") == "yes")
              and all(_flavor_suits(module.get("flavor"), g) for g in spec.gpus))
     return BootState(kernel, nouveau, secure_boot, module if loads else {})
@@ -89,8 +89,9 @@ def running_kernel(root: Path, default: str) -> str:
     return max(releases, key=key) if releases else default
 
 
-def _blacklisted(root: Path) -> bool:
-    line = re.compile(r"^\s*blacklist\s+nouveau\s*$", re.M)
+def _blacklisted(root: Path, module: str) -> bool:
+    """A `blacklist` line stops udev loading the module for the device at boot, as modprobe.d(5) says."""
+    line = re.compile(rf"^\s*blacklist\s+{module}\s*$", re.M)
     return any(line.search(_read(root, p)) for p in (root / "etc/modprobe.d").glob("*.conf"))
 
 
