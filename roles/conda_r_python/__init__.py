@@ -8,25 +8,22 @@ difference. A GPU framework takes its CUDA from conda-forge, pinned with `cuda-v
 CUDA the resolver chose, and is refused when the host's driver cannot run it.
 """
 
-import functools
 import json
-import re
 import shlex
 
 from gpuhost.apply import for_role
 from gpuhost.errors import InventoryError
 from gpuhost.facts import Request
-from gpuhost.ops.command import Command
 from gpuhost.ops.files import File, checked_path
 from gpuhost.ops.users import GROUPS_PROBE, Member
-from gpuhost.roles.conda_r_python import definitions, environment
+from gpuhost.roles.conda_r_python import definitions, environment, installer
+from gpuhost.roles.conda_r_python.bashrc import CondaInit
 from gpuhost.roles.conda_r_python.installer import Installer
 
 NAME = "conda-r-python"
 REQUIRES = ("driver",)
 PROFILE = "/etc/profile.d/gpuhost-conda.sh"
 KERNELS = "/usr/local/share/jupyter/kernels"
-USER = re.compile(r"^[a-z_][a-z0-9_-]*$")
 PRIORITIES = ("strict", "flexible", "disabled")
 
 
@@ -34,9 +31,11 @@ def facts(settings):
     mine = settings["conda"]
     prefix = checked_path(mine["prefix"])
     probes = {environment.PROBE: environment.listing_probe(prefix), **dict([GROUPS_PROBE])}
-    probes.update((step.probe_name, step.probe) for step in map(functools.partial(init_user, prefix), mine["init_users"]))
-    return Request(files={f"{prefix}/conda-meta/history", f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json",
-                          f"{definitions.LOCKS}/*.txt"}, probes=probes)
+    request = Request(files={*installer.watched(prefix), f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json",
+                             f"{definitions.LOCKS}/*.txt"}, probes=probes)
+    for user in mine["init_users"]:
+        request.add(CondaInit(prefix, user).request())
+    return request
 
 
 def steps(host, settings):
@@ -59,7 +58,7 @@ def steps(host, settings):
     if mine["profile"]:
         yield File(PROFILE, profile(prefix, mine["group"]), name="conda for login shells")
     for user in mine["init_users"]:
-        yield init_user(prefix, user)
+        yield CondaInit(prefix, user)
     for name, (options, env) in envs.items():
         lock = definitions.lock_copy(name, options, settings)
         if lock:
@@ -86,17 +85,6 @@ def profile(prefix, group):
             f"if [ -f {quoted} ]; then . {quoted}; fi\n"
             f"# Members of the {group} group share the environments: what they create stays group-writable.\n"
             f"case \" $(id -Gn 2>/dev/null) \" in *\" {group} \"*) umask 002 ;; esac\n")
-
-
-def init_user(prefix, user):
-    """`conda init bash` for one user who asked for it (their own ~/.bashrc)."""
-    if not USER.match(user):
-        raise InventoryError(f"conda.init_users: {user!r} is not a user name.")
-    home = f"$(getent passwd {user} | cut -d: -f6)"
-    return Command(f"conda init for {user}", [f"su -l {user} -s /bin/sh -c {shlex.quote(prefix + '/bin/conda init bash')}"],
-                   probe=f"grep -c '>>> conda initialize >>>' \"{home}/.bashrc\"",
-                   done=lambda result, facts: result["rc"] == 0, after={"rc": 0, "output": "1"},
-                   probe_name=f"conda-init-{user}")
 
 
 def kernels(prefix, name, env):

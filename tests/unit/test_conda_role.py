@@ -11,6 +11,7 @@ from gpuhost import registry
 from gpuhost.errors import InventoryError, StepError
 from gpuhost.roles import conda_r_python as role
 from gpuhost.roles.conda_r_python import definitions, environment, specs
+from gpuhost.roles.conda_r_python.bashrc import CondaInit
 from gpuhost.roles.conda_r_python.installer import Installer
 
 SAMPLES = Path(__file__).parent / "facts_samples"
@@ -160,3 +161,76 @@ def test_an_installer_without_a_pinned_sha256_is_refused():
         Installer("https://example.com/Miniforge3.sh", None, "/opt/conda", "conda")
     installed = {"files": {"/opt/conda/conda-meta/history": {"kind": "regular file"}}}
     assert Installer("https://example.com/Miniforge3.sh", "a" * 64, "/opt/conda", "conda").commands(installed) == []
+
+
+URL = "https://example.com/Miniforge3.sh"
+
+
+def installer_facts(*paths):
+    return {"files": {p: {"path": p, "kind": "directory" if p == "/opt/conda" else "regular file"} for p in paths}}
+
+
+def test_a_prefix_holding_gpuhosts_marker_is_removed_before_installing_again():
+    step = Installer(URL, "a" * 64, "/opt/conda", "conda")
+    fresh = step.commands(installer_facts())
+    assert "rm -rf" not in fresh[2] and "mkdir /opt/conda && " in fresh[2] and "-b -f -p /opt/conda" in fresh[2]
+    for left in (installer_facts("/opt/conda", "/opt/conda/.gpuhost-installing"),
+                 installer_facts("/opt/conda", "/opt/conda/.gpuhost-installing", "/opt/conda/conda-meta/history")):
+        _, check, install = step.commands(left)
+        assert install.startswith("getent group conda >/dev/null || groupadd --system conda; umask 002; if [ -e "
+                                  "/opt/conda/.gpuhost-installing ]; then rm -rf /opt/conda; fi; mkdir -p /opt && ")
+        assert install.endswith("rm -f /opt/conda/.gpuhost-installing") and check == f"check sha256 {'a' * 64}"
+    step.predict(left)
+    assert step.commands(left) == []
+
+
+def test_a_prefix_gpuhost_did_not_create_is_refused_and_left_alone():
+    step = Installer(URL, "a" * 64, "/opt/conda", "conda")
+    with pytest.raises(StepError, match=r"^/opt/conda exists but holds no conda installation \(no conda-meta/history\) "
+                                        r"and was not created by gpuhost, so gpuhost neither removes it"):
+        step.commands(installer_facts("/opt/conda"))
+
+
+@pytest.mark.parametrize("exited, stderr, sentence", [
+    (1, "gpuhost: the installer exited with status 137\n",
+     (f"the conda installer {URL} was killed by SIGKILL (signal 9) on gpu1; the next converge removes what it left "
+      "in /opt/conda and installs again.")),
+    (1, "ERROR: Could not create directory: '/opt/conda'\ngpuhost: the installer exited with status 1\n",
+     (f"the conda installer {URL} exited with status 1 on gpu1 (ERROR: Could not create directory: '/opt/conda'); "
+      "the next converge removes what it left in /opt/conda and installs again.")),
+    (1, "chgrp: invalid group: 'conda'\n",
+     "installing conda into /opt/conda failed on gpu1 (exit 1): chgrp: invalid group: 'conda'."),
+])
+def test_a_failed_install_is_one_sentence_naming_the_cause(exited, stderr, sentence):
+    assert Installer(URL, "a" * 64, "/opt/conda", "conda").failure("gpu1", exited, stderr) == sentence
+
+
+@pytest.mark.parametrize("output, record, runs", [
+    ("1", None, False),                # the dotfile holds the block
+    ("0", "/opt/conda\n", True),       # readable and without the block: put back, whatever the record says
+    ("unreadable", "/opt/conda\n", False),  # a 0750 home: the record root wrote stands in for the dotfile
+    ("unreadable", None, True),
+    ("unreadable", "/srv/conda\n", True),   # initialised for another prefix
+])
+def test_conda_init_runs_unless_the_dotfile_or_roots_record_says_it_ran(output, record, runs):
+    step = CondaInit("/opt/conda", "alice")
+    facts = {"probes": {"conda-init-alice": {"rc": 0, "output": output}}, "files": {}}
+    if record:
+        facts["files"][step.record] = {"path": step.record, "kind": "regular file", "content": record}
+    commands = step.commands(facts)
+    assert bool(commands) is runs
+    if runs:
+        assert commands[0] == "su -l alice -s /bin/sh -c '/opt/conda/bin/conda init bash'"
+        assert commands[1].startswith("install -d -m 0755 /var/lib/gpuhost /var/lib/gpuhost/conda-init && ")
+        step.predict(facts)
+        facts["probes"]["conda-init-alice"]["output"] = "unreadable"
+        assert step.commands(facts) == []
+
+
+def test_the_facts_round_trip_asks_for_everything_the_installer_and_conda_init_read():
+    values = settings()
+    values["conda"]["init_users"] = ["alice"]
+    request = role.facts(values)
+    step = CondaInit("/opt/conda", "alice")
+    assert Installer(URL, "a" * 64, "/opt/conda", "conda").request().files <= request.files
+    assert step.request().files <= request.files and step.request().probes.items() <= request.probes.items()

@@ -1,7 +1,12 @@
 """The fixture Miniforge installer, built as constructor builds the real one: a shell header, the
 `@@END_HEADER@@` line, then the payload (a gzipped tar of the base packages, an explicit
 pkgs/env.txt naming them, Miniforge's .condarc, and `_conda`), plus the `<name>.sha256` file the
-release publishes beside it."""
+release publishes beside it.
+
+Like the preconda tarball constructor builds (its shar.py adds an empty `conda-meta/history`), the
+payload holds an empty `conda-meta/history`: it is
+unpacked before `_conda install` links anything (conda installs only into a prefix that is an
+environment), so an installer killed half-way leaves a prefix that has a history file."""
 import gzip
 import hashlib
 import io
@@ -36,7 +41,7 @@ def _payload(channel: Path, base: list, catalog: dict) -> bytes:
                "# $ conda create --name <env> --file <this file>\n"
                f"# platform: {catalog['installer']['subdir']}\n@EXPLICIT\n" + "".join(u + "\n" for u in urls))
     members = {"_conda": (_standalone(), 0o775), "pkgs/env.txt": (env_txt.encode(), 0o664),
-               ".condarc": ((FILES / "condarc").read_bytes(), 0o664)}
+               ".condarc": ((FILES / "condarc").read_bytes(), 0o664), "conda-meta/history": (b"", 0o664)}
     members.update({f"pkgs/{r['fn']}": ((channel / r["subdir"] / r["fn"]).read_bytes(), 0o664) for r in base})
     mtime = max(r["timestamp"] for r in base) // 1000
     buffer = io.BytesIO()
