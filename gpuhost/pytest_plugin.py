@@ -1,13 +1,15 @@
 """The pytest plugin: inventory names as testinfra hosts, the `gpu` marker, and fixtures for checks.
 
-`pytest --hosts=tb1 --gpuhost-inventory=inv.yaml --pyargs gpuhost.roles` runs every role's
-checks against inventory hosts over OpenSSH with strict host key checking. A check marked `gpu`
-runs only where the driver really exposes a GPU (`/dev/nvidiactl` and a working `nvidia-smi`);
-elsewhere it is skipped with the reason, never passed.
+`pytest --hosts=tb1 --gpuhost-inventory=inv.yaml --pyargs gpuhost.roles` runs the role checks
+against inventory hosts over OpenSSH with strict host key checking, each host only the checks of
+the roles its inventory lists (all when it lists none), through the user's ~/.ssh/config as
+converge goes. A check marked `gpu` runs only where the driver really exposes a GPU
+(`/dev/nvidiactl` and a working `nvidia-smi`); elsewhere it is skipped with the reason, never passed.
 """
 
 import atexit
 import functools
+import importlib.util
 import os
 import shutil
 import tempfile
@@ -17,10 +19,13 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from gpuhost import connect, inventory, registry, resolution, runner, settings
 from gpuhost import facts as facts_module
-from gpuhost import inventory, registry, resolution, runner, settings
 
-TARGETS = {}  # address testinfra connects to -> inventory Target
+TARGETS = {}  # target name -> inventory Target (two targets may share an address)
+CHECKS = {}  # target name -> files of the check modules that apply to it; absent: every module
+_BY_CONFIG = {}  # the ssh_config file of a target's testinfra URL -> target name
+SSH_CONFIGS = ("~/.ssh/config", "/etc/ssh/ssh_config")  # what Fabric reads for converge, in OpenSSH's order
 
 
 def pytest_addoption(parser):
@@ -42,9 +47,48 @@ def pytest_configure(config):
             urls.append(name)
             continue
         for target in loaded.select(name):
-            TARGETS[target.address if not target.is_local else "local"] = target
-            urls.append(testinfra_url(target))
+            roles = target.vars.get("roles")
+            urls.append(register(target, check_modules(registry.select(roles)) if roles else None))
     config.option.hosts = ",".join(urls)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Each host gets the checks of its own roles, not those of every role verified in this run."""
+    dropped = [item for item in items if not _applies(item)]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if _applies(item)]
+
+
+def _applies(item):
+    host = getattr(item, "callspec", None) and item.callspec.params.get("_testinfra_host")
+    target = target_of(host) if host is not None else None
+    files = CHECKS.get(target.name) if target else None
+    return files is None or str(item.path) in files
+
+
+def register(target, modules=None):
+    """Make a Target known to the checks and return its testinfra URL; `modules`: the check modules
+    that apply to it (None: every one collected)."""
+    TARGETS[target.name] = target
+    if modules is not None:
+        CHECKS[target.name] = {importlib.util.find_spec(m).origin for m in modules}
+    url = testinfra_url(target)
+    if not target.is_local:
+        _BY_CONFIG[str(_config_path(target))] = target.name
+    return url
+
+
+def target_of(host):
+    """The registered Target a testinfra host stands for, found by its own ssh_config file, or None."""
+    if host.backend.get_connection_type() == "local":
+        return TARGETS.get("local")
+    return TARGETS.get(_BY_CONFIG.get(getattr(host.backend, "ssh_config", None)))
+
+
+def check_modules(roles):
+    """The `checks` modules of these role modules (a role may ship none)."""
+    return [f"{m.__name__}.checks" for m in roles if importlib.util.find_spec(f"{m.__name__}.checks")]
 
 
 def _split(hosts):
@@ -59,32 +103,58 @@ def _config_dir():
     return path
 
 
-def testinfra_url(target):
-    """A testinfra URL for a Target: OpenSSH with its key and known_hosts, host keys checked.
+def _config_path(target):
+    return _config_dir() / f"{target.name.replace('/', '_')}.conf"
 
-    testinfra takes an ssh_config file from the URL (not extra arguments), so the target's
-    options go into a small config file of its own.
-    """
+
+def testinfra_url(target):
+    """A testinfra URL for a Target: OpenSSH with its own ssh_config file (see ssh_config)."""
     if target.is_local:
         return "local://"
-    lines = [f"Host {target.address}", "  StrictHostKeyChecking yes", "  BatchMode yes"]
-    if target.known_hosts_file:
-        lines.append(f"  UserKnownHostsFile {os.path.abspath(target.known_hosts_file)}")
-    if target.key_file:
-        lines.append(f"  IdentityFile {os.path.abspath(target.key_file)}")
-    config = _config_dir() / f"{target.name}.conf"
-    config.write_text("\n".join(lines) + "\n")
+    config = _config_path(target)
+    config.write_text(ssh_config(target))
     user = f"{quote(target.user)}@" if target.user else ""
     port = f":{target.port}" if target.port else ""
     address = f"[{target.address}]" if ":" in target.address else target.address
     return f"ssh://{user}{address}{port}?{urlencode({'ssh_config': str(config)}, quote_via=quote)}"
 
 
+def ssh_config(target):
+    """OpenSSH options that make verify connect as converge does.
+
+    testinfra takes one ssh_config file from the URL (not extra arguments), and `-F` makes OpenSSH
+    skip the user's and the system's files (both of which Fabric reads), so they are included
+    after gpuhost's own options (first value wins): every host on the way, jump hosts too, is
+    checked strictly against the one known_hosts converge uses, and the user's aliases and
+    ProxyJump still apply.
+    """
+    known_hosts = os.path.abspath(connect.known_hosts_path(target))
+    lines = ["Host *", "  StrictHostKeyChecking yes", "  BatchMode yes", f"  UserKnownHostsFile {_quoted(known_hosts)}",
+             "  GlobalKnownHostsFile /dev/null"]
+    if target.key_file:
+        lines += [f"Host {target.address}", f"  IdentityFile {_quoted(os.path.abspath(target.key_file))}"]
+    lines += ["Host *", *(f"  Include {_quoted(os.path.expanduser(path))}" for path in SSH_CONFIGS)]
+    lines += ["Host *", "  SendEnv -*"]  # converge sends no environment (LANG): checks see the host's own locale
+    return "\n".join(lines) + "\n"
+
+
+def ssh_command(target, command, timeout=15):
+    """The ssh command line testinfra runs for this target (after testinfra_url wrote its config)."""
+    user = ["-o", f"User={target.user}"] if target.user else []
+    port = ["-o", f"Port={target.port}"] if target.port else []
+    return ["ssh", "-F", str(_config_path(target)), *user, *port, "-o", f"ConnectTimeout={timeout}",
+            target.address, command]
+
+
+def _quoted(path):
+    return '"' + str(path).replace('"', '') + '"'
+
+
 @pytest.fixture
 def gpuhost_settings(request, host):
     """Settings for the host under check: defaults < inventory < --gpuhost-set."""
     roles = registry.available()
-    target = TARGETS.get(host.backend.get_hostname()) or inventory.Target(name=str(host))
+    target = target_of(host) or inventory.Target(name=str(host))
     overrides = settings.parse_set(request.config.getoption("gpuhost_set"))
     return runner.settings_for(target, registry.defaults(roles.values()), overrides)
 
