@@ -6,20 +6,18 @@ under `sh -c`, the password through stdin, never in a command line or a log), a 
 commands, the facts, and reconnecting after a reboot.
 """
 
-import re
+import io
 import shlex
 import time
 
 import paramiko
 from invoke import Context
-from invoke.exceptions import CommandTimedOut, Failure, ResponseNotAccepted, UnexpectedExit
-from invoke.watchers import FailingResponder
+from invoke.exceptions import CommandTimedOut, Failure, UnexpectedExit
 
 from gpuhost import facts as facts_module
 from gpuhost import silence
 from gpuhost.errors import ConnectError, StepError
 
-PROMPT = "gpuhost-sudo-password:"
 
 
 class Host:
@@ -47,23 +45,22 @@ class Host:
         A command that prints nothing for `silence_timeout` seconds is stopped; a connection lost
         under a command fails the step with that sentence, never a traceback.
         """
+        stdin = False
         if sudo and not self.facts.get("user", {}).get("root"):
             command = self._sudo(command)
+            if self.become_password:
+                stdin = io.StringIO(f"{self.become_password}\n")  # read by sudo, then the stream ends
         self.remote_commands += 1
-        watchers = [FailingResponder(pattern=re.escape(PROMPT), response=f"{self.become_password}\n",
-                                     sentinel="Sorry, try again.")] if sudo and self.become_password else []
         what = what or "a command"
         try:
-            result = self.context.run(command, hide=True, warn=warn, pty=False, in_stream=False,
-                                      watchers=watchers, timeout=self.silence_timeout, dry=False)
+            result = self.context.run(command, hide=True, warn=warn, pty=False, in_stream=stdin,
+                                      timeout=self.silence_timeout, dry=False)
         except CommandTimedOut as error:
             raise StepError(f"{what} on {self.name} printed nothing for {error.timeout} s and was stopped "
                             "(command_timeout): look on the host for a process that hangs.") from None
         except UnexpectedExit as error:
             raise StepError(self._failure(what, error.result)) from None
         except Failure as error:
-            if isinstance(error.reason, ResponseNotAccepted):
-                raise StepError(f"sudo on {self.name} rejected the password given for it.") from None
             raise StepError(self._failure(what, error.result)) from None
         except (OSError, EOFError, paramiko.SSHException) as error:
             raise StepError(self._lost(what, str(error))) from None
@@ -76,8 +73,10 @@ class Host:
                 "doing may be half done on the host, and the next converge repairs and finishes it.")
 
     def _sudo(self, command):
+        """The command as root. A password goes to sudo alone: it is the only line on stdin, sudo
+        reads it, and the command runs with stdin from /dev/null, so nothing it starts can read it."""
         if self.become_password:
-            return f"sudo -S -p {shlex.quote(PROMPT)} sh -c {shlex.quote(command)}"
+            return f"sudo -S -p '' sh -c {shlex.quote('exec </dev/null; ' + command)}"
         return f"sudo -n sh -c {shlex.quote(command)}"
 
     def _failure(self, what, result):

@@ -74,6 +74,17 @@ def test_sudo_with_a_password_converges_and_a_wrong_one_is_one_sentence(testbed,
     assert result.error.startswith("sudo on tb6 needs a password")
 
 
+def test_the_sudo_password_reaches_sudo_alone(testbed, hosts):
+    """A command run as root reads stdin and looks at its process list: the password is in neither."""
+    password = testbed.become_password_path.read_text().strip()
+    (target,) = inventory.load(testbed.inventory_path).select("tb6")
+    host = runner.open_host(target, runner.Options())
+    host.become_password = password
+    host.gather()
+    seen = host.run("id -u; timeout 5 cat; ps -eo args", sudo=True, what="reading stdin").stdout
+    assert seen.splitlines()[0] == "0" and password not in seen
+
+
 def test_an_unreachable_host_fails_alone(testbed, hosts):
     loaded = inventory.load(testbed.inventory_path)
     ghost = inventory.Target(name="ghost", address="10.77.0.99", user="gpuadmin", key_file=str(testbed.key_path),
