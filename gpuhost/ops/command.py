@@ -20,7 +20,7 @@ class Command(Step):
         self.done = done
         self.phase = phase
         self.notify = tuple(notify)
-        self.after = after  # what the probe would say once the commands ran (for plans)
+        self.after = after  # what the probe would say once the commands ran (for plans); or facts -> that
 
     def request(self):
         return Request(probes={self.probe_name: self.probe} if self.probe else {})
@@ -31,4 +31,5 @@ class Command(Step):
 
     def predict(self, facts):
         if self.after is not None:
-            facts.setdefault("probes", {})[self.probe_name] = dict(self.after)
+            after = self.after(facts) if callable(self.after) else self.after
+            facts.setdefault("probes", {})[self.probe_name] = dict(after)

@@ -139,8 +139,9 @@ def _reboot_reason(facts):
 
 
 def _loaded_after_boot(facts):
+    """The module of the installed driver is loaded (its version unknown to a plan when libcuda comes as a dependency)."""
     facts.setdefault("modules", {}).pop("nouveau", None)
-    facts["modules"]["nvidia"] = {"version": installed.userspace_version(facts)}
+    facts["modules"]["nvidia"] = {"version": installed.userspace_version(facts) or "(after reboot)"}
 
 
 def _after_boot(step):

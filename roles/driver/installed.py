@@ -4,11 +4,12 @@ import re
 
 DRIVER_PACKAGE = re.compile(
     r"^(cuda-drivers(-\d+)?|nvidia-open(-\d+)?|nvidia-driver(-\d+)?(-server)?(-open)?|"
-    r"nvidia-headless(-no-dkms)?-\d+(-server)?(-open)?|nvidia-utils-\d+(-server)?|libnvidia-compute-\d+(-server)?|"
-    r"libcuda1|nvidia-kernel(-open)?-dkms|nvidia-dkms-\d+(-server)?(-open)?|linux-modules-nvidia-.+|"
+    r"nvidia-headless(-no-dkms)?-\d+(-server)?(-open)?|nvidia-utils-\d+(-server)?|libnvidia-compute(-\d+)?(-server)?|"
+    r"libcuda1|nvidia-kernel(-open)?-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?|linux-modules-nvidia-.+|"
     r"nvidia-driver-pinning-\d+|nvidia-fabricmanager(-\d+)?)$")
 LIBCUDA = re.compile(r"^(libcuda1|libnvidia-compute-\d+(-server)?|libnvidia-compute)$")
-MODULE_PACKAGE = re.compile(r"^(nvidia-kernel(-open)?-dkms|nvidia-dkms-\d+(-server)?(-open)?)$")
+# From R590 NVIDIA's packages drop the branch: nvidia-dkms-580-open becomes nvidia-dkms-open.
+MODULE_PACKAGE = re.compile(r"^(nvidia-kernel(-open)?-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?)$")
 SOURCES = {"nvidia": "NVIDIA's CUDA repository", "ubuntu": "Ubuntu's archive", "runfile": "outside apt (a .run installer?)"}
 
 

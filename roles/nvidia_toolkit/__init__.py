@@ -128,7 +128,14 @@ def cdi_spec(gpus):
     """The spec, regenerated when it names another driver's libraries or another number of GPUs."""
     return Command(f"CDI spec {CDI_SPEC}", [f"nvidia-ctk cdi generate --output={CDI_SPEC}"],
                    probe=CDI_PROBE, done=lambda result, facts: _cdi_current(result["output"], facts, gpus),
-                   phase=Phase.AFTER_BOOT, probe_name="cdi-spec")
+                   phase=Phase.AFTER_BOOT, probe_name="cdi-spec", after=lambda facts: _cdi_written(facts, gpus))
+
+
+def _cdi_written(facts, gpus):
+    """What the probe reads from a spec generated for the loaded driver: its NVML library and one name per GPU."""
+    loaded = (facts.get("modules", {}).get("nvidia") or {}).get("version")
+    lines = [f"  - path: /usr/lib/x86_64-linux-gnu/libnvidia-ml.so.{loaded}"] + [f'  name: "{i}"' for i in range(gpus)]
+    return {"rc": 0, "output": "\n".join(lines)}
 
 
 def _cdi_current(spec_lines, facts, gpus):

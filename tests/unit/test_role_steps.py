@@ -175,7 +175,6 @@ def test_an_eight_gpu_hgx_gets_fabric_manager_at_the_drivers_branch():
     assert "service nvidia-fabricmanager.service" in [s.name for s in steps]
 
 
-@pytest.mark.xfail(strict=True, reason="installed.MODULE_PACKAGE misses R590+'s unsuffixed nvidia-dkms-open")
 def test_a_missing_module_of_an_r590_driver_is_rebuilt_for_the_running_kernel():
     # From R590 NVIDIA's packages drop the branch: nvidia-dkms-open, libnvidia-compute (driver guide).
     versions = {"nvidia-driver-pinning-595": "595.58.03-1", "nvidia-open": "595.58.03-1",
@@ -347,7 +346,6 @@ def test_the_docker_runtime_without_docker_is_refused_before_any_command():
     assert plan(SampleHost(H100), "nvidia-toolkit")  # Docker CE is installed there
 
 
-@pytest.mark.xfail(strict=True, reason="cdi_spec has no `after`: a plan never predicts the spec written")
 def test_after_its_predicted_run_the_cdi_spec_is_current():
     host = SampleHost(H100)
     spec = named(role_steps(nvidia_toolkit, host), "CDI spec /etc/cdi/nvidia.yaml")
@@ -359,27 +357,21 @@ def test_after_its_predicted_run_the_cdi_spec_is_current():
 
 @pytest.mark.parametrize("sample, roles, overrides", [
     (H100, ["driver"], {"stack": {"driver": "570"}}),
-    pytest.param(A10G, ["driver"], {}, marks=pytest.mark.xfail(strict=True, reason=(
-        "driver._loaded_after_boot reads the module version from a libcuda package a fresh install's "
-        "predicted facts never hold, so the reboot is planned again"))),
+    (A10G, ["driver"], {}),
     (A10G, ["cuda"], {}),
     (A10G, ["cudnn"], {}),
     (A10G, ["tensorrt"], {}),
     (A10G, ["docker"], {"docker": {"users": ["ubuntu"], "daemon": {"log-driver": "journald"}}}),
     (ARM, ["docker"], {"docker": {"version": "28.0.4"}}),
-    pytest.param(ARM, ["docker", "nvidia-toolkit"], {}, marks=pytest.mark.xfail(strict=True, reason=(
-        "nvidia-toolkit holds four packages but installs one by name; the predicted transaction leaves "
-        "the other three unheld, so the next plan holds them again"))),
+    (ARM, ["docker", "nvidia-toolkit"], {}),
 ])
 def test_after_the_plans_predicted_effects_no_step_has_anything_left_to_do(sample, roles, overrides):
     host = SampleHost(sample)
     steps = plan(host, *roles, **overrides)
     predict_plan(host, steps)
-    keys = (RepositoryKey, Handler)  # the keys' own gap has its test below; handlers run only when notified
-    assert [s.name for s in steps if not isinstance(s, keys) and s.commands(host.facts)] == []
+    assert [s.name for s in steps if not isinstance(s, Handler) and s.commands(host.facts)] == []  # handlers run when notified
 
 
-@pytest.mark.xfail(strict=True, reason="RepositoryKey.commands ignores the 'pinned' its own predict() records")
 def test_a_key_the_plan_installs_counts_as_installed_later_in_the_plan():
     host = SampleHost(A10G)
     key = only(role_steps(cuda, host), RepositoryKey)
