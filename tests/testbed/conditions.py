@@ -34,6 +34,11 @@ def reboot(address: str, timeout: float = 60) -> str:
             conn.run("systemctl reboot", hide=True, warn=True, timeout=10)
         except Exception:  # the connection drops as the host goes down
             pass
+    return wait_for_new_boot(address, before, timeout)
+
+
+def wait_for_new_boot(address: str, before: str, timeout: float = 60) -> str:
+    """Wait until the host answers with a boot id other than `before`; return it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

@@ -5,7 +5,7 @@ import shlex
 from .access import connect
 from .system import TestbedError
 
-PACKAGES = {"r": ("r-base-core",)}
+PACKAGES = {"r": ("r-base-core",), "venv": ("python3-venv",)}
 
 
 def apply(spec) -> None:

@@ -13,6 +13,7 @@ OPTIONS = {
     "secure_boot": "the SecureBoot EFI variable reads 1 (0 otherwise)",
     "full_disk": "/var/cache/apt/archives is a full 2 MiB tmpfs: apt has no room for downloads",
     "r": "Debian's r-base-core is installed (the fixture conda's r-base runs it)",
+    "venv": "Debian's python3-venv is installed (gpuhost is installed inside the host, for pull mode)",
 }
 SUDO_PROFILES = ("nopasswd", "password")
 

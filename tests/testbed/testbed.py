@@ -117,6 +117,9 @@ class Testbed:
     def reboot(self, name: str, timeout: float = 60) -> str:
         return conditions.reboot(self.address(name), timeout)
 
+    def wait_for_new_boot(self, name: str, before: str, timeout: float = 60) -> str:
+        return conditions.wait_for_new_boot(self.address(name), before, timeout)
+
     def hold_lock(self, name: str, seconds: float) -> None:
         conditions.hold_lock(self.address(name), seconds)
 
