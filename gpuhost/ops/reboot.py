@@ -70,6 +70,7 @@ class Forget(Step):
 
     def __init__(self, reboot):
         self.reboot = reboot
+        self.role = reboot.role
         self.name = f"forget the reason of {reboot.name}"
 
     def request(self):

@@ -31,11 +31,10 @@ def wheelhouse() -> Path:
     return house
 
 
-def install(connection, house: Path, prefix: str = "/opt/gpuhost") -> str:
-    """Copy the wheels into the host and install gpuhost in a venv at `prefix`; returns its `gpuhost`."""
+def install(connection, house: Path, prefix: str = "/opt/gpuhost") -> None:
+    """Copy the wheels into the host and install gpuhost in a venv at `prefix`, as the README's pull mode does."""
     connection.run(f"rm -rf /tmp/wheels && mkdir -p /tmp/wheels", hide=True)
     for wheel in [*house.glob("gpuhost/*.whl"), *house.glob("deps/*.whl")]:
         connection.put(str(wheel), f"/tmp/wheels/{wheel.name}")
     connection.run(f"python3 -m venv {prefix} && {prefix}/bin/pip install -q --no-index --find-links /tmp/wheels "
                    f"gpuhost && rm -rf /tmp/wheels", hide=True)
-    return f"{prefix}/bin/gpuhost"
