@@ -1,0 +1,39 @@
+"""One host's failure stays that host's, in one sentence, whatever raised it."""
+
+import types
+
+from gpuhost import report, runner
+from gpuhost.inventory import Target
+
+
+def role(name, steps):
+    return types.SimpleNamespace(NAME=name, REQUIRES=(), steps=steps, __name__=f"tests.{name}")
+
+
+def broken_steps(host, settings):
+    raise KeyError("cuda")  # what a bug in a role looks like
+
+
+def no_steps(host, settings):
+    return iter(())
+
+
+def test_an_unexpected_exception_fails_its_host_in_one_sentence_and_the_run_goes_on():
+    targets = [Target(name="local"), Target(name="ghost", address="127.0.0.1", port=9)]  # nothing listens on 9
+    options = runner.Options(echo=False)
+    local, ghost = runner.run(targets, ["boom"], options, {"boom": role("boom", broken_steps)})
+    assert (local.status, local.error) == ("failed", "gpuhost stopped on local with an unexpected KeyError: 'cuda'.")
+    assert ghost.status == "unreachable"  # tried all the same
+    assert report.exit_code([local, ghost]) == 1
+    assert "local: gpuhost stopped on local with an unexpected KeyError" in report.recap([local, ghost])
+    assert local.facts["os"]["id"]  # what was read before the failure is kept for the report
+
+
+def test_facts_of_one_host_failing_unexpectedly_leave_the_others(monkeypatch):
+    def explode(self, *args, **kwargs):
+        raise RuntimeError("parser surprised")
+
+    monkeypatch.setattr(runner.Host, "gather", explode)
+    (result,) = runner.gather_facts([Target(name="local")], runner.Options(echo=False))
+    assert (result.status, result.error) == ("failed", "gpuhost stopped on local with an unexpected RuntimeError: "
+                                                       "parser surprised.")
