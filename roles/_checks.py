@@ -21,7 +21,7 @@ def assert_held_at(host, packages):
 
 def assert_key_pinned(host, keyring, fingerprint):
     data = host.file(keyring).content
-    assert openpgp.normalize(fingerprint) in openpgp.fingerprints(data), f"{keyring} does not hold the pinned key"
+    assert openpgp.holds_only(data, openpgp.normalize(fingerprint)), f"{keyring} holds more or other than the pinned key"
 
 
 def assert_nvidia_repository(host, settings, stack):

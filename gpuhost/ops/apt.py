@@ -48,7 +48,12 @@ class RepositoryKey(Step):
     """A repository signing key, installed only after its fingerprint matches the pinned one.
 
     The key is fetched on the host (the host's own proxy and mirror settings apply), its
-    fingerprint is checked here, and only then is it written as the keyring the source names.
+    fingerprint is checked here, and only then is the pinned certificate alone written as the
+    keyring the source names: armored where the keyring's name ends in .asc, binary otherwise,
+    as apt reads them. apt trusts every key in a keyring, so other keys the file carries (a
+    publisher's old or next key, or one slipped in beside the pinned one) are left out rather
+    than refused: the file keeps working and only the pinned key is trusted (gpuhost.openpgp).
+    A keyring that holds anything but the pinned certificate is rewritten.
     The commands reported are the fetch and the write; the key's bytes are not repeated.
     """
 
@@ -69,10 +74,9 @@ class RepositoryKey(Step):
                 "base64 -w0 \"$t\"; rc=$?; rm -f \"$t\"; exit $rc")
 
     def commands(self, facts):
-        current = facts.get("files", {}).get(self.keyring) or {}
-        if current.get("b64") and self.fingerprint in openpgp.fingerprints(base64.b64decode(current["b64"])):
+        if key_is_pinned(facts, self.keyring, self.fingerprint):
             return []
-        return [self._fetch(), f"install the key {self.fingerprint} as {self.keyring}"]
+        return [self._fetch(), f"install the key {self.fingerprint} alone as {self.keyring}"]
 
     def execute(self, host, commands):
         try:
@@ -81,11 +85,12 @@ class RepositoryKey(Step):
             raise StepError(f"the repository key {self.url} could not be downloaded on {host.name}: "
                             f"{str(error).rpartition(': ')[2]}") from None
         key = base64.b64decode(fetched)
-        found = openpgp.fingerprints(key)
-        if self.fingerprint not in found:
+        pinned = openpgp.certificate(key, self.fingerprint)
+        if pinned is None:
+            found = openpgp.fingerprints(key)
             raise StepError(f"the key at {self.url} has fingerprint {', '.join(found) or 'none'}, not the pinned "
                             f"{self.fingerprint}; refusing to trust it.")
-        data = openpgp.dearmor(key) if self.keyring.endswith(".gpg") else key
+        data = openpgp.armor(pinned) if self.keyring.endswith(".asc") else pinned
         host.run(write_command(self.keyring, data, "0644", "root", "root"), sudo=True, what=self.name)
 
     def predict(self, facts):
@@ -94,12 +99,15 @@ class RepositoryKey(Step):
 
 
 def key_is_pinned(facts, keyring, fingerprint):
-    """True when the keyring on the host holds the pinned key (or a plan says it will)."""
+    """True when the keyring on the host holds the pinned key and nothing else, in the format its
+    name tells apt to read (armored for .asc, binary otherwise), or when a plan says it will."""
     current = facts.get("files", {}).get(keyring) or {}
     if current.get("pinned") == openpgp.normalize(fingerprint):
         return True
-    return bool(current.get("b64")) and openpgp.normalize(fingerprint) in openpgp.fingerprints(
-        base64.b64decode(current["b64"]))
+    if not current.get("b64"):
+        return False
+    data = base64.b64decode(current["b64"])
+    return openpgp.is_armored(data) == keyring.endswith(".asc") and openpgp.holds_only(data, fingerprint)
 
 
 def source(name, uris, suites, signed_by, components=(), architectures=()):
@@ -268,9 +276,8 @@ class Transaction(Step):
             packages[name] = {"version": self.install[name] or "(newest)", "held": False, "state": "installed"}
         for name in remove:
             packages.pop(name, None)
-        for name in hold:
-            if name in packages:
-                packages[name]["held"] = True
+        for name in hold:  # a held name the transaction does not install by name comes as a dependency
+            packages.setdefault(name, {"version": "(dependency)", "state": "installed"})["held"] = True
         for part in self.parts:
             if any(name in install for name in part.install):
                 for unit in part.starts:
