@@ -28,6 +28,7 @@ class Host:
         self.context = context
         silence.install(context)
         self.silence_timeout = silence_timeout  # seconds a command may print nothing (settings: command_timeout)
+        self.progress = None  # says a line of progress for this host (the runner's echo), or None
         self.become_password = become_password
         self.reconnect_with = reconnect  # callable returning a fresh context, for reboots
         self.facts = {}
@@ -39,11 +40,12 @@ class Host:
     def is_local(self):
         return type(self.context) is Context
 
-    def run(self, command, *, sudo=False, what="", warn=False):
+    def run(self, command, *, sudo=False, what="", warn=False, watch=None):
         """Run one command (one round trip); with `sudo`, as root unless already root.
 
         A command that prints nothing for `silence_timeout` seconds is stopped; a connection lost
-        under a command fails the step with that sentence, never a traceback.
+        under a command fails the step with that sentence, never a traceback. `watch` (an Invoke
+        StreamWatcher) reads the output while the command runs.
         """
         stdin = False
         if sudo and not self.facts.get("user", {}).get("root"):
@@ -54,7 +56,7 @@ class Host:
         what = what or "a command"
         try:
             result = self.context.run(command, hide=True, warn=warn, pty=False, in_stream=stdin,
-                                      timeout=self.silence_timeout, dry=False)
+                                      watchers=[watch] if watch else [], timeout=self.silence_timeout, dry=False)
         except CommandTimedOut as error:
             raise StepError(f"{what} on {self.name} printed nothing for {error.timeout} s and was stopped "
                             "(command_timeout): look on the host for a process that hangs.") from None

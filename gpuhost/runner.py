@@ -122,6 +122,8 @@ def converge_host(host, modules, settings, options, result):
     """Everything for one host, recording into `result`."""
     host.roles = tuple(m.NAME for m in modules)
     host.silence_timeout = settings.get("command_timeout")
+    if options.echo and not options.check:
+        host.progress = lambda line: _echo(options, host.name, line, "progress")
     host.request.add(Request(files={reboot.MEMORY}))
     for module in modules:
         result.roles.setdefault(module.NAME, {"changed": 0, "steps": []})

@@ -15,6 +15,7 @@ from gpuhost.errors import StepError
 from gpuhost.facts import Request
 from gpuhost.ops import users
 from gpuhost.ops.files import File, checked_path, write_command
+from gpuhost.progress import AptProgress
 from gpuhost.steps import Phase, Step
 
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9+.-]+$")
@@ -235,7 +236,8 @@ class Transaction(Step):
             if unhold:  # as it will run: after the unhold that precedes it
                 simulate = simulate.replace(" install ", " --allow-change-held-packages install ")
             prepare = f"{chain(before)} || exit $?; " if before else ""
-            result = host.run(f"{prepare}{simulate} 2>&1; true", sudo=True, what=self.name, warn=True)
+            result = host.run(f"{prepare}{simulate} 2>&1; true", sudo=True, what=self.name, warn=True,
+                              watch=_progress(host))
             self._check_lock(result.stdout, host)
             if result.exited:
                 raise StepError(f"apt on {host.name} could not prepare the transaction (exit {result.exited}): "
@@ -244,7 +246,7 @@ class Transaction(Step):
             if "E: " in result.stdout:
                 raise StepError(f"apt on {host.name} refused the transaction: {first_error(result.stdout)}")
             before = []
-        result = host.run(chain(before + after), sudo=True, what=self.name, warn=True)
+        result = host.run(chain(before + after), sudo=True, what=self.name, warn=True, watch=_progress(host))
         if result.exited:
             self._check_lock(result.stdout, host)
             raise StepError(f"apt on {host.name} failed (exit {result.exited}): {first_error(result.stdout)}")
@@ -293,6 +295,10 @@ def _bytes(number, unit):
 
 def _human(size):
     return f"{size / 1000**3:.1f} GB" if size >= 1000**3 else f"{size / 1000**2:.0f} MB"
+
+
+def _progress(host):
+    return AptProgress(host.progress) if host.progress else None
 
 
 def chain(commands):

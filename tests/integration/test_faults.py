@@ -99,6 +99,7 @@ def test_a_failed_dkms_build_fails_the_host_with_dpkgs_line_and_nothing_reboots(
     error = assert_failed_alone(run, "tb60", "dpkg: error processing package nvidia-kernel")
     assert "returned error exit status 10" in error and "(DKMS: Bad return status for module build" in error
     assert not run.host("tb60")["rebooted"] and testbed.boot_id("tb60") == boot
+    assert "[tb60] progress: apt installing" in run.output  # what it was doing before it failed
     failed_steps = [s for r in run.host("tb60")["roles"].values() for s in r["steps"] if s.get("failed")]
     assert {s["name"] for s in failed_steps} == {"apt transaction"}  # recorded under each role it serves
     sh(testbed, "tb60", f"dpkg-divert --local --rename --remove {makefile}")
