@@ -4,12 +4,15 @@
 """
 
 import shlex
+import sys
+from pathlib import Path
 
 from invoke import Collection, task
 
 from gpuhost import cli
 from tests.testbed.tasks import ns as testbed
 
+GPUHOST = shlex.quote(str(Path(sys.executable).with_name("gpuhost")))  # the one installed beside invoke
 DEMO_HOST = "tb9"
 DEMO_REPORT = ".testbed/demo-report.json"
 # The test mirror's Docker CE has no engine: the demo runs Debian's docker.io, which starts containers.
@@ -27,10 +30,10 @@ def demo(c):
     try:
         target = f"--host {DEMO_HOST} --inventory {bed.inventory_path} " + " ".join(
             f"--set {shlex.quote(s)}" for s in DEMO_SETTINGS)
-        c.run(f"gpuhost plan {target}", warn=True, pty=False)
-        c.run(f"gpuhost converge {target} --report {DEMO_REPORT}", pty=False)
-        c.run(f"gpuhost converge {target}", pty=False)
-        c.run(f"gpuhost verify {target}", pty=False)
+        c.run(f"{GPUHOST} plan {target}", warn=True, pty=False)
+        c.run(f"{GPUHOST} converge {target} --report {DEMO_REPORT}", pty=False)
+        c.run(f"{GPUHOST} converge {target}", pty=False)
+        c.run(f"{GPUHOST} verify {target}", pty=False)
         print(f"report: {DEMO_REPORT}")
     finally:
         bed.remove(DEMO_HOST)

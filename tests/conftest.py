@@ -6,11 +6,17 @@ GPUHOST_TESTBED_DOWN=1 stops them at the end of the session).
 """
 import os
 import shutil
+import sys
+from pathlib import Path
 
 import pytest
 
-from tests.testbed.specs import HostSpec
-from tests.testbed.testbed import Testbed
+# The harness (`tests.*`) comes from this checkout; gpuhost itself from where it is installed, which
+# is why the checkout goes to the end of the path, never before the installed package.
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+from tests.testbed.specs import HostSpec  # noqa: E402
+from tests.testbed.testbed import Testbed  # noqa: E402
 
 SESSION_HOSTS = [
     HostSpec("tb1"),                                   # Debian 12, one Tesla T4, sudo without password

@@ -2,8 +2,13 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 from gpuhost import inventory, runner
+
+# The `gpuhost` command installed beside the Python running the tests: the code a user runs, never
+# the checkout's source (which `python -m gpuhost.cli` from the checkout would import instead).
+GPUHOST = str(Path(sys.executable).with_name("gpuhost"))
 
 
 def converge(bed, name, roles, check=False, **overrides):
@@ -22,7 +27,7 @@ def changed_commands(result):
 
 
 def verify(bed, name, roles, *settings):
-    command = [sys.executable, "-m", "gpuhost.cli", "verify", "--host", name, "--inventory",
+    command = [GPUHOST, "verify", "--host", name, "--inventory",
                str(bed.inventory_path), "--roles", ",".join(roles)]
     command += [f"--set={s}" for s in settings]
     return subprocess.run(command, capture_output=True, text=True, timeout=300)

@@ -11,12 +11,12 @@ once the fault is gone the next converge completes and the one after changes not
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.integration.converging import GPUHOST
 from tests.testbed import faults
 from tests.testbed.specs import HostSpec
 
@@ -52,7 +52,7 @@ class Run:
 def converge(testbed, name, roles, tmp_path, *settings, wait=True):
     """`gpuhost converge` on the faulty host and the healthy one, with a report."""
     report = tmp_path / f"report-{len(list(tmp_path.glob('report-*')))}.json"
-    command = [sys.executable, "-m", "gpuhost.cli", "converge", "--host", f"{name},{HEALTHY}",
+    command = [GPUHOST, "converge", "--host", f"{name},{HEALTHY}",
                "--inventory", str(testbed.inventory_path), "--roles", ",".join(roles), "--report", str(report)]
     command += [f"--set={s}" for s in settings]
     env = {**os.environ, "GPUHOST_EXTRA_ROLES": "tests.roles.motd"}

@@ -13,7 +13,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 import yaml
 
 from gpuhost import connect, inventory
+from tests.integration.converging import GPUHOST
 from tests.testbed import hosts as testbed_hosts
 from tests.testbed.specs import HostSpec
 
@@ -140,7 +140,7 @@ def direct(testbed, address, known):
 
 def gpuhost(user, *args, timeout=300, **env):
     """The CLI as a user runs it, in the user's HOME."""
-    return subprocess.run([sys.executable, "-m", "gpuhost.cli", *args], capture_output=True, text=True,
+    return subprocess.run([GPUHOST, *args], capture_output=True, text=True,
                           env={**user["env"], **env}, cwd=REPO, timeout=timeout, check=False)
 
 

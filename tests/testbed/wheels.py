@@ -21,7 +21,12 @@ def wheelhouse() -> Path:
     house = cache_dir() / f"wheels-{digest}"
     own = house / "gpuhost"
     shutil.rmtree(own, ignore_errors=True)
-    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", own, REPO])
+    source = house / "source"  # a copy: setuptools leaves build/ and *.egg-info where it builds
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".git", ".testbed", ".venv", "build", "*.egg-info",
+                                                                "__pycache__", ".pytest_cache"))
+    run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", own, source])
+    shutil.rmtree(source)
     deps = house / "deps"
     if not (deps / ".complete").exists():
         platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]

@@ -18,3 +18,20 @@ def test_every_role_has_defaults_and_checks():
     for folder in (p.parent for p in (ROOT / "roles").glob("*/__init__.py")):
         assert (folder / "defaults.yaml").is_file(), folder.name
         assert (folder / "checks.py").is_file(), folder.name
+
+
+def test_the_tests_run_gpuhost_as_it_is_installed():
+    """A plain `pip install .` is tested as installed; an editable install is the checkout by design."""
+    import importlib.metadata
+    import json
+
+    import gpuhost
+    import gpuhost.roles.cuda  # what a plain install of the source tree alone would lack
+
+    direct = json.loads(importlib.metadata.distribution("gpuhost").read_text("direct_url.json") or "{}")
+    location = Path(gpuhost.__file__).resolve()
+    if direct.get("dir_info", {}).get("editable"):
+        assert location.parent == ROOT / "gpuhost"
+    else:
+        assert ROOT not in location.parents, f"the tests import the checkout's {location}, not the installed gpuhost"
+    assert Path(gpuhost.roles.cuda.__file__).resolve().parent.name == "cuda"
