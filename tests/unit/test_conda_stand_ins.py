@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.testbed import conda
+from tests.testbed.conda import payloads
 
 FIXTURE = Path(conda.__file__).parent / "files" / "conda"
 PLACEHOLDER = "/opt/anaconda1anaconda2anaconda3"
@@ -318,7 +319,8 @@ def test_the_command_line_creates_then_installs_only_the_difference(fixture_cond
     common = ["-y", "-p", str(env), "--override-channels", "-c", channel]
     assert main(["create", *common, "python=3.11", "tabulate=0.8", "r-jsonlite=1.8.8"]) == 0
     before = set(p.name for p in (env / "conda-meta").iterdir())
-    assert {"python-3.11.2-h9e318b2_1_cpython.json", "pip-23.2.1-pyhd8ed1ab_0.json",
+    pip = payloads.wheel_version(payloads.pip_wheel())  # the pip bundled with the Python that built the channel
+    assert {"python-3.11.2-h9e318b2_1_cpython.json", f"pip-{pip}-pyhd8ed1ab_0.json",
             "tabulate-0.8.10-pyhd8ed1ab_0.json", "r-base-4.2.2-h6b4767f_2.json"} <= before
     assert (env / "lib/python3.11/site-packages/tabulate/__init__.py").is_file()
     capsys.readouterr()

@@ -33,5 +33,5 @@ def test_the_tests_run_gpuhost_as_it_is_installed():
     if direct.get("dir_info", {}).get("editable"):
         assert location.parent == ROOT / "gpuhost"
     else:
-        assert ROOT not in location.parents, f"the tests import the checkout's {location}, not the installed gpuhost"
+        assert location.parent != ROOT / "gpuhost", f"the tests import the checkout's {location}, not the installed gpuhost"
     assert Path(gpuhost.roles.cuda.__file__).resolve().parent.name == "cuda"
