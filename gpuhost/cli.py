@@ -1,4 +1,4 @@
-"""The `gpuhost` command and the tasks of `tasks.py`: facts, plan, converge, verify, resolve.
+"""The `gpuhost` command and the tasks of `tasks.py`: facts, plan, converge, verify, resolve, inventory.
 
 Both are the same Invoke tasks: `gpuhost converge --host gpu-vm` and, from a checkout,
 `invoke converge --host gpu-vm`. Every failure is one sentence on stderr and an exit code:
@@ -9,6 +9,7 @@ import json as json_module
 import sys
 
 from invoke import Collection, Exit, Program, task
+from invoke.util import Lexicon
 
 from gpuhost import __version__, inventory, registry, report, runner, settings
 from gpuhost.errors import GpuhostError
@@ -27,7 +28,11 @@ HELP = {
     "no-reboot": "never reboot; say that a reboot is pending instead",
     "allow-local-reboot": "allow rebooting this machine when --host local needs it",
     "junit": "write a JUnit XML report to FILE",
+    "list": "print every group and host with its variables, as ansible-inventory --list does",
+    "inventory-host": "print one host's variables, as ansible-inventory --host does",
 }
+#: Invoke's own options that mean something for gpuhost; the others (--dry, --warn-only, ...) do not.
+CORE_OPTIONS = ("help", "version")
 
 
 def _help(*names):
@@ -39,11 +44,20 @@ def _fail(error):
     raise Exit(code=1)
 
 
+def _load(inventory_path, roles=None):
+    """The inventory, gpuhost's own variables checked; what Ansible would warn about is said on stderr."""
+    roles = roles or registry.available()
+    loaded = inventory.load(inventory_path or None, defaults=registry.defaults(roles.values()), role_names=roles)
+    for warning in loaded.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    for path in loaded.empty:
+        print(f"warning: inventory {path} is empty.", file=sys.stderr)
+    return loaded
+
+
 def _targets(host, inventory_path):
     roles = registry.available()
-    defaults = registry.defaults(roles.values())
-    loaded = inventory.load(inventory_path or None, defaults=defaults, role_names=roles)
-    return loaded.select(host), roles
+    return _load(inventory_path, roles).select(host), roles
 
 
 def _role_list(roles):
@@ -139,8 +153,35 @@ def resolve(c, gpu=None, os="ubuntu-22.04", arch="x86_64", driver="", flavor="",
     print(json_module.dumps(result.to_dict(), indent=2) if json else result.explain())
 
 
-namespace = Collection(facts, plan, converge, verify, resolve)
-program = Program(namespace=namespace, version=__version__, name="gpuhost", binary="gpuhost")
+@task(name="inventory", auto_shortflags=False, help={
+    "list": HELP["list"], "host": HELP["inventory-host"], "inventory": HELP["inventory"]})
+def inventory_(c, list_=False, host="", inventory=""):
+    """Show the inventory as Ansible reads it, and how gpuhost connects to each host (gpuhost_connection)."""
+    if bool(list_) == bool(host):
+        _fail("give --list, or --host NAME.")
+    try:
+        loaded = _load(inventory)
+        shown = loaded.host_listing(host, unsafe_marked=False) if host else loaded.listing()
+    except GpuhostError as error:
+        _fail(error)
+    print(json_module.dumps(shown, sort_keys=True, indent=4, ensure_ascii=False))
+
+
+class GpuhostProgram(Program):
+    """Invoke's Program with gpuhost's options only: Invoke's others would be accepted and do nothing."""
+
+    def core_args(self):
+        return [arg for arg in super().core_args() if arg.name in CORE_OPTIONS]
+
+    @property
+    def args(self):
+        every = Lexicon({arg.name: arg for arg in super().core_args()})  # their defaults, for Invoke's own reads
+        every.update(self.core[0].args)
+        return every
+
+
+namespace = Collection(facts, plan, converge, verify, resolve, inventory_)
+program = GpuhostProgram(namespace=namespace, version=__version__, name="gpuhost", binary="gpuhost")
 
 
 def main():

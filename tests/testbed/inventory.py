@@ -21,7 +21,9 @@ def write(specs: list, repo_settings: dict) -> None:
     hosts = {}
     for spec in sorted(specs, key=lambda s: s.index):
         hosts[spec.name] = {"ansible_host": spec.address, "ansible_user": "gpuadmin",
-                            "ansible_ssh_private_key_file": "id_ed25519", "gpuhost_known_hosts_file": "known_hosts"}
+                            "ansible_ssh_private_key_file": "{{ inventory_dir }}/id_ed25519",
+                            "gpuhost_known_hosts_file": "known_hosts"}
     data = {"all": {"vars": repo_settings, "hosts": hosts}}
-    header = "# Written by `invoke testbed.up`; file names are relative to this file.\n"
+    header = ("# Written by `invoke testbed.up`. The key file is found next to this file as Ansible finds it;\n"
+              "# gpuhost_known_hosts_file is relative to this file.\n")
     PATH.write_text(header + yaml.safe_dump(data, sort_keys=False))
