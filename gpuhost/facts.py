@@ -125,6 +125,10 @@ def parse(output):
             facts.setdefault("probes", {})[name[6:]] = parse_probe(text)
         elif name in PARSERS:
             facts[name] = PARSERS[name](text)
+    for name, (section, parser) in ALSO_FROM.items():
+        value = parser(sections[section]) if section in sections else None
+        if value:
+            facts[name] = value
     if "os" in facts:
         facts["deb_arch"] = DEB_ARCH.get(facts.get("arch", ""), facts.get("arch", ""))
     return facts
@@ -167,16 +171,40 @@ def parse_virt(text):
             "product": dmi.get("product_name", "")}
 
 
-def parse_pci(text):
-    gpus = []
+# PCI classes of NVIDIA functions. Only display controllers are GPUs: a GeForce or RTX card also
+# shows its HDMI/DP audio (0x0403), an HGX baseboard its NVSwitches (0x0680: 10de:1af1 on HGX A100,
+# 10de:22a3 on HGX H100), which Fabric Manager is for.
+GPU_CLASSES = ("0300", "0302")       # VGA compatible controller, 3D controller
+NVSWITCH_CLASS = "0680"              # other bridge
+
+
+def pci_functions(text):
+    """Every NVIDIA PCI function of the `pci` section, GPU or not."""
+    functions = []
     for line in text.strip().splitlines():
         parts = line.split()
         if len(parts) < 3:
             continue
         bus, device, klass = parts[:3]
         sub = f"{_hex(parts[3])}:{_hex(parts[4])}" if len(parts) >= 5 else ""
-        gpus.append({"bus_id": bus, "vendor": "10de", "device": _hex(device), "class": _hex(klass)[:4], "subsystem": sub})
-    return gpus
+        functions.append({"bus_id": bus, "vendor": "10de", "device": _hex(device), "class": _hex(klass)[:4],
+                          "subsystem": sub})
+    return functions
+
+
+def is_gpu(function):
+    """A display controller (facts recorded before the class was read count as GPUs)."""
+    return function.get("class", GPU_CLASSES[1]) in GPU_CLASSES
+
+
+def parse_pci(text):
+    """The GPUs: NVIDIA's display functions."""
+    return [f for f in pci_functions(text) if is_gpu(f)]
+
+
+def parse_nvswitches(text):
+    """The NVSwitches; the fact is present only on hosts that show one."""
+    return [f for f in pci_functions(text) if f["class"] == NVSWITCH_CLASS]
 
 
 def _hex(text):
@@ -297,5 +325,6 @@ PARSERS = {
     "reboot_required": parse_reboot_required, "disk": parse_disk, "dpkg_lock": parse_dpkg_lock,
     "dpkg_audit": parse_dpkg_audit, "packages": parse_packages, "files": parse_files, "units": parse_units,
 }
+ALSO_FROM = {"nvswitches": ("pci", parse_nvswitches)}   # facts read from another fact's section
 DISK_PATHS = ("/", "/var", "/var/cache/apt/archives")
 DEB_ARCH = {"x86_64": "amd64", "aarch64": "arm64", "ppc64le": "ppc64el"}

@@ -37,7 +37,8 @@ def text(results):
         lines += [
             f"{result.name}: {os_info.get('pretty') or os_info.get('id')} ({f.get('arch')}), kernel {f.get('kernel')}, "
             f"virtualisation {f.get('virt', {}).get('type')}, cloud {f.get('virt', {}).get('cloud') or 'none'}",
-            "  GPUs: " + (", ".join(f"{g['model']} [{g['device']}] at {g['bus_id']}" for g in f["gpus"]) or "none"),
+            "  GPUs: " + (", ".join(f"{g['model']} [{g['device']}] at {g['bus_id']}" for g in f["gpus"]) or "none")
+            + _nvswitches(f.get("nvswitches", [])),
             f"  nvidia module: {nvidia.get('version') if nvidia else 'not loaded'}; nouveau: "
             f"{'loaded' if 'nouveau' in f.get('modules', {}) else 'not loaded'}; "
             f"secure boot: {'on' if f.get('secure_boot', {}).get('enabled') else 'off'}",
@@ -47,6 +48,10 @@ def text(results):
         ]
         lines += [f"  {n} {p['version']}{' (held)' if p['held'] else ''}" for n, p in f["packages"].items()]
     return "\n".join(lines)
+
+
+def _nvswitches(switches):
+    return f"; NVSwitches: {len(switches)} (Fabric Manager)" if switches else ""
 
 
 def _lock(lock):

@@ -1,14 +1,16 @@
 """The resolver applied to a host: GPUs and OS from its facts, the request from its settings.
 
 Every role asks here, so the driver, cuda, cudnn and tensorrt roles of one host always work
-from one and the same stack.
+from one and the same stack. Only display functions are GPUs (facts' `pci`); the host's NVSwitches
+(facts' `nvswitches`) count for Fabric Manager.
 """
 
 import re
 
 from gpuhost import resolver
-from gpuhost.resolver import compat
 from gpuhost.errors import ResolveError
+from gpuhost.facts import is_gpu
+from gpuhost.resolver import gpus as gpu_table
 
 ARCH = {"x86_64": "x86_64", "aarch64": "sbsa"}
 
@@ -27,13 +29,14 @@ def for_host(host, settings):
     key = repr((sorted(request.items()), policy))
     cache = host.__dict__.setdefault("_stacks", {})
     if key not in cache:
-        gpus = [compat.find_gpu(f"10de:{gpu['device']}") for gpu in facts.get("pci", [])]
+        gpus = [gpu_table.find_gpu(f"10de:{gpu['device']}") for gpu in facts.get("pci", []) if is_gpu(gpu)]
         os_info = facts.get("os", {})
         arch = ARCH.get(facts.get("arch", ""))
         if arch is None:
             raise ResolveError(f"{host.name} is {facts.get('arch')}; NVIDIA's repositories serve x86_64 and sbsa (arm64 servers).")
         cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy,
-                                      kernel_flavour=kernel_flavour(facts.get("kernel", "")))
+                                      kernel_flavour=kernel_flavour(facts.get("kernel", "")),
+                                      nvswitches=len(facts.get("nvswitches", [])))
     return cache[key]
 
 
@@ -44,15 +47,17 @@ def kernel_flavour(release):
 
 
 def resolve_names(names, os_name, arch, request, policy):
-    """Resolve for GPUs given by name or PCI id and an OS written like `ubuntu-22.04`."""
+    """Resolve for GPUs given by name or PCI id and an OS written like `ubuntu-22.04`; an NVSwitch's
+    PCI id among them (10de:22a3) counts as an NVSwitch of the host, as in its facts."""
     os_id, _, version = os_name.partition("-")
-    gpus = [compat.find_gpu(name) for name in names]
-    return resolver.resolve(gpus, os_id, version, arch, request, policy)
+    switches = [name for name in names if gpu_table.nvswitch(name)]
+    gpus = [gpu_table.find_gpu(name) for name in names if name not in switches]
+    return resolver.resolve(gpus, os_id, version, arch, request, policy, nvswitches=len(switches))
 
 
 def model_name(device):
     """The model name for a PCI device id, or a plain description when the table lacks it."""
     try:
-        return compat.find_gpu(f"10de:{device}").name
+        return gpu_table.find_gpu(f"10de:{device}").name
     except ResolveError:
         return f"NVIDIA device {device} (not in gpuhost's GPU table)"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from packaging.version import Version
 
 from gpuhost.resolver import libraries, packages
-from gpuhost.resolver.compat import Branch, CudaRelease, Gpu, Repo, ResolveError, find_gpu, knowledge
+from gpuhost.resolver.compat import Branch, CudaRelease, Gpu, Repo, ResolveError, knowledge
+from gpuhost.resolver.gpus import find_gpu
 from gpuhost.resolver.limits import Limits, limits_for
 from gpuhost.resolver.request import Request, parse_request
 from gpuhost.resolver.stack import Driver, Stack
@@ -33,9 +34,11 @@ class Notes:
 
 
 def resolve(gpus, os_id: str, os_version: str, arch: str = "x86_64", request: dict | None = None,
-            policy: str = "production", kernel_flavour: str = "generic") -> Stack:
-    """One stack for a host. gpus: PCI ids, names or Gpu values (empty: a host without NVIDIA GPU)."""
+            policy: str = "production", kernel_flavour: str = "generic", nvswitches: int = 0) -> Stack:
+    """One stack for a host. gpus: PCI ids, names or Gpu values (empty: a host without NVIDIA GPU);
+    nvswitches: the NVSwitch functions the host shows, which call for Fabric Manager."""
     found = tuple(g if isinstance(g, Gpu) else find_gpu(g) for g in gpus)
+    _check_legacy(found)
     repo, repo_arch = find_repo(os_id, str(os_version)), repo_arch_for(arch)
     req, notes = parse_request(request, policy), Notes()
     limits = limits_for(found)
@@ -48,12 +51,55 @@ def resolve(gpus, os_id: str, os_version: str, arch: str = "x86_64", request: di
             notes.add("cuda", "Nothing requested for CUDA, cuDNN or TensorRT: no userspace stack either.")
             return _stack(found, repo, repo_arch, None, None, None, None, None, notes, kernel_flavour)
     branches = _candidate_branches(found, limits, req)
+    if _beyond_known_cuda(limits):
+        _no_cuda(limits, req, notes)
+        driver = _choose_driver(found, limits, branches, None, req, notes, nvswitches)
+        return _stack(found, repo, repo_arch, driver, None, None, None, None, notes, kernel_flavour)
     cuda = _choose_cuda(found, limits, branches, repo, req, notes)
-    driver = _choose_driver(found, limits, branches, cuda, req, notes) if found else None
+    driver = _choose_driver(found, limits, branches, cuda, req, notes, nvswitches) if found else None
     cudnn = libraries.pick("cuDNN", knowledge().cudnn, req.cudnn, cuda, found, repo, notes)
     trt = libraries.pick("TensorRT", knowledge().tensorrt_releases, req.tensorrt, cuda, found, repo, notes)
     framework = libraries.finish_framework(framework, cuda)
     return _stack(found, repo, repo_arch, driver, cuda, cudnn, trt, framework, notes, kernel_flavour)
+
+
+def _check_legacy(gpus) -> None:
+    """Refuse GPUs whose last driver is a legacy series older than every branch gpuhost installs."""
+    kn = knowledge()
+    oldest = min(b.branch for b in kn.branches)
+    for gpu in gpus:
+        if gpu.legacy_number is not None and gpu.legacy_number < oldest:
+            raise ResolveError(f"{_label(gpu)}: NVIDIA's last driver for it is the legacy {gpu.legacy_branch} series, "
+                               f"and no driver in NVIDIA's CUDA repositories supports it (gpuhost installs R{oldest} "
+                               f"and newer). Install the {gpu.legacy_branch} legacy driver yourself and leave gpuhost's "
+                               "NVIDIA roles out of this host, or give it a newer GPU.")
+        if gpu.arch not in kn.architectures:
+            raise ResolveError(f"{_label(gpu)}: its chip is not in gpuhost's architecture table, so gpuhost cannot "
+                               "tell which driver and CUDA fit it.")
+
+
+def _label(gpu: Gpu) -> str:
+    what = " ".join(filter(None, (gpu.arch, gpu.chip)))
+    return f"{gpu.model} (10de:{gpu.pci_ids[0]}{', ' + what if what else ''})"
+
+
+def _beyond_known_cuda(limits: Limits) -> bool:
+    """True when a GPU's last CUDA is older than every CUDA release gpuhost knows (sm_30: 10.2)."""
+    last = limits.cuda_max.value
+    return last is not None and all(r.minor > last for r in knowledge().cuda_releases)
+
+
+def _no_cuda(limits: Limits, req: Request, notes: Notes) -> None:
+    """A driver-only stack for such a GPU, or the refusal when a CUDA layer was asked for."""
+    gpu, last = limits.cuda_max.gpu, limits.cuda_max.value
+    first = min(r.version for r in knowledge().cuda_releases)
+    why = (f"{gpu.describe()}: CUDA {last} was the last CUDA that builds for {gpu.sm}; "
+           f"no CUDA {first.major} or newer runs on it")
+    asked = [f"{k} {req.raw[k]}" for k in ("cuda", "cudnn", "tensorrt", "framework") if k in req.raw]
+    if asked:
+        raise ResolveError(f"{why}, and you asked for {', '.join(asked)}. Leave CUDA, cuDNN and TensorRT out "
+                           "(the driver alone still installs), or use a newer GPU.")
+    notes.add("cuda", f"{why}: CUDA, cuDNN and TensorRT are left out; the driver alone is installed.")
 
 
 def find_repo(os_id: str, os_version: str) -> Repo:
@@ -183,8 +229,10 @@ def _in_repo(pool, repo: Repo, notes: Notes) -> list[CudaRelease]:
     span = f"{repo.first_cuda}" + (f" to {repo.last_cuda}" if repo.last_cuda else " and newer")
     caveat = " (range not confirmed by NVIDIA's pages)" if repo.unverified else ""
     wanted = ", ".join(sorted({str(r.minor) for r in pool}, key=Version))
+    others = [f"{r.os_id} {r.os_version}" for r in knowledge().repos if any(r.carries(c.version) for c in pool)]
+    way = f"Use {' or '.join(others)}, whose repository carries it," if others else "Use another OS release"
     raise ResolveError(f"NVIDIA's CUDA repository for {repo.path} carries CUDA {span}{caveat}; the stack needs "
-                       f"CUDA {wanted}. Use another OS release or another CUDA.")
+                       f"CUDA {wanted}. {way} or another CUDA.")
 
 
 def _fit_pinned_libraries(pool, gpus, repo: Repo, req: Request) -> list[CudaRelease]:
@@ -220,27 +268,42 @@ def _note_cuda(chosen: CudaRelease, pool, gpus, repo: Repo, req: Request, notes:
         notes.add("cuda", f"CUDA {chosen.version}: its {', '.join(chosen.unverified)} is not confirmed; verify before use.")
 
 
-def _choose_driver(gpus, limits: Limits, branches, cuda: CudaRelease, req: Request, notes: Notes) -> Driver:
-    usable = [b for b in branches if _admits(b, cuda, req) and (b.releases or req.driver)]
+def _choose_driver(gpus, limits: Limits, branches, cuda: CudaRelease | None, req: Request, notes: Notes,
+                   nvswitches: int) -> Driver:
+    usable = [b for b in branches if (cuda is None or _admits(b, cuda, req)) and (b.releases or req.driver)]
     branch = _by_policy(usable, req, cuda, notes)
     flavor = _choose_flavor(branch, limits, req, notes)
-    fabric = sum(g.nvswitch for g in gpus) >= FABRIC_MANAGER_GPUS
-    if fabric:
-        notes.add("driver", f"{FABRIC_MANAGER_GPUS} or more NVSwitch-class boards: Fabric Manager must run, at the driver's version.")
+    for gpu in {g.legacy_branch: g for g in gpus if g.legacy_branch}.values():
+        notes.add("driver", f"{gpu.model} is on NVIDIA's legacy {gpu.legacy_branch} list: R{gpu.legacy_number} is "
+                            "the last branch that drives it.")
+    fabric = _fabric_manager(gpus, nvswitches, notes)
     return Driver(branch.branch, flavor, _min_version(branch, cuda, req, notes), fabric)
 
 
-def _by_policy(usable: list[Branch], req: Request, cuda: CudaRelease, notes: Notes) -> Branch:
+def _fabric_manager(gpus, nvswitches: int, notes: Notes) -> bool:
+    """NVSwitch functions on PCI decide; 8 boards of an NVSwitch baseboard decide where none show
+    (HGX B200/B300, whose NVSwitches are not PCI functions, or a resolve from names)."""
+    boards = sum(g.nvswitch for g in gpus)
+    if nvswitches:
+        notes.add("driver", f"{nvswitches} NVSwitch{'es' if nvswitches > 1 else ''} (PCI class 0x0680): Fabric Manager "
+                            "must run, at the driver's version.")
+    elif boards >= FABRIC_MANAGER_GPUS:
+        notes.add("driver", f"{boards} boards of NVSwitch baseboards: Fabric Manager must run, at the driver's version.")
+    return bool(nvswitches) or boards >= FABRIC_MANAGER_GPUS
+
+
+def _by_policy(usable: list[Branch], req: Request, cuda: CudaRelease | None, notes: Notes) -> Branch:
     as_of = knowledge().tables["drivers"].as_of
     live = [b for b in usable if not b.ended(as_of)]
     asked = f" matching your request {req.raw['driver']}" if req.driver else ""
+    runs = f" and runs CUDA {cuda.minor}" if cuda else ""
     if req.driver and not live:
         chosen = max(usable, key=lambda b: b.branch)
         notes.add("driver", f"R{chosen.branch}: you asked for it; its support has ended (end of life).")
         return chosen
     if not live:
         chosen = max(usable, key=lambda b: b.branch)
-        notes.add("driver", f"R{chosen.branch}: every branch{asked} that drives these GPUs with CUDA {cuda.minor} "
+        notes.add("driver", f"R{chosen.branch}: every branch{asked} that drives these GPUs{runs} "
                             f"has reached end of life; R{chosen.branch} is the newest of them.")
         return chosen
     wanted = POLICY_TYPES.get(req.policy)
@@ -248,7 +311,7 @@ def _by_policy(usable: list[Branch], req: Request, cuda: CudaRelease, notes: Not
     chosen = max(pool, key=lambda b: b.branch)
     kind = chosen.known_type or "unclassified"
     notes.add("driver", f"R{chosen.branch} ({kind} branch): policy {req.policy} picks the newest supported branch"
-                        f"{asked} that drives these GPUs and runs CUDA {cuda.minor}.")
+                        f"{asked} that drives these GPUs{runs}.")
     return chosen
 
 
@@ -270,14 +333,14 @@ def _choose_flavor(branch: Branch, limits: Limits, req: Request, notes: Notes) -
     return flavor
 
 
-def _min_version(branch: Branch, cuda: CudaRelease, req: Request, notes: Notes) -> str:
+def _min_version(branch: Branch, cuda: CudaRelease | None, req: Request, notes: Notes) -> str:
     floors = list(branch.releases[:1])
-    if cuda.driver_branch == branch.branch:
+    if cuda is not None and cuda.driver_branch == branch.branch:
         floors.append(cuda.toolkit_driver)
     if req.driver_version is not None:
         floors.append(req.driver_version)
     floor = max(floors, key=Version)
-    if floor == cuda.toolkit_driver:
+    if cuda is not None and floor == cuda.toolkit_driver:
         notes.add("driver", f"At least {floor}: the driver CUDA {cuda.version} was released with.")
     return str(floor)
 

@@ -7,8 +7,6 @@ conservatively.
 """
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -17,7 +15,7 @@ import yaml
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from gpuhost.errors import ResolveError
+from gpuhost.errors import ResolveError  # noqa: F401 (the resolver's modules import it from here)
 
 TABLES = ("gpus", "architectures", "drivers", "cuda", "cudnn", "tensorrt", "frameworks")
 
@@ -49,17 +47,35 @@ class Architecture:
 
 
 @dataclass(frozen=True)
+class ComputeCapability:
+    """One SM version: its architecture, the chips that have it, and its own CUDA range if narrower."""
+
+    cc: str
+    arch: str
+    chips: tuple[str, ...]
+    first_cuda: Version | None = None
+    last_cuda: Version | None = None
+    unverified: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Gpu:
+    """A GPU model. arch and compute_capability are None only for chips older than Fermi;
+    legacy_branch names NVIDIA's legacy driver series ("470.xx") when the current driver dropped it."""
+
     model: str
     family: str
-    arch: str
-    compute_capability: str
+    arch: str | None
+    compute_capability: str | None
     pci_ids: tuple[str, ...]
     nvswitch: bool = False
     flavors: tuple[str, ...] | None = None
     min_cuda: Version | None = None
     aliases: tuple[str, ...] = ()
     unverified: tuple[str, ...] = ()
+    chip: str | None = None
+    legacy_branch: str | None = None
+    last_cuda: Version | None = None
 
     @property
     def name(self) -> str:
@@ -68,9 +84,16 @@ class Gpu:
 
     @property
     def sm(self) -> str:
-        return "sm_" + self.compute_capability.replace(".", "")
+        return "sm_" + (self.compute_capability or "?").replace(".", "")
+
+    @property
+    def legacy_number(self) -> int | None:
+        """The legacy series as a branch number: "470.xx" → 470, "96.43.xx" → 96."""
+        return int(self.legacy_branch.split(".")[0]) if self.legacy_branch else None
 
     def describe(self) -> str:
+        if self.arch is None:
+            return f"{self.model} ({self.chip or 'chip unknown'})"
         return f"{self.model} is {self.arch} ({self.sm})"
 
 
@@ -158,20 +181,36 @@ class Knowledge:
     tensorrt: dict
     tensorrt_releases: tuple[LibRelease, ...]
     frameworks: dict
+    compute: dict
 
     def arch(self, gpu: Gpu) -> Architecture:
         return self.architectures[gpu.arch]
 
+    def chip_cc(self, chip: str | None) -> ComputeCapability | None:
+        return next((c for c in self.compute.values() if chip in c.chips), None)
+
+
+# libyaml's loader reads the tables in a seventh of the time of the pure-Python one.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_data(name: str) -> str:
+    return resources.files("gpuhost.data").joinpath(name).read_text(encoding="utf-8")
+
 
 def _read(name: str) -> dict:
-    text = resources.files("gpuhost.data").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(read_data(f"{name}.yaml"), Loader=LOADER)
 
 
 def _gpu(row: dict) -> Gpu:
     return Gpu(row["model"], row["family"], row["arch"], row["cc"], tuple(row["pci_ids"]),
                row.get("nvswitch", False), tuple(row["flavors"]) if "flavors" in row else None,
-               _v(row.get("min_cuda")), tuple(row.get("aliases", ())), tuple(row.get("unverified", ())))
+               aliases=tuple(row.get("aliases", ())), unverified=tuple(row.get("unverified", ())))
+
+
+def _cc(row: dict) -> ComputeCapability:
+    return ComputeCapability(row["cc"], row["arch"], tuple(row["chips"]), _v(row.get("first_cuda")),
+                             _v(row.get("last_cuda")), tuple(row.get("unverified", ())))
 
 
 def _arch(row: dict) -> Architecture:
@@ -215,56 +254,6 @@ def knowledge() -> Knowledge:
         tensorrt=raw["tensorrt"],
         tensorrt_releases=tuple(_lib(r) for r in raw["tensorrt"]["releases"]),
         frameworks=raw["frameworks"],
+        compute={c.cc: c for c in map(_cc, raw["architectures"]["compute_capabilities"])},
     )
 
-
-_PCI = re.compile(r"^(?:0x)?(?:10de:)?([0-9a-f]{4})$")
-_NOISE = ("nvidia", "tesla", "geforce")
-
-
-def _key(text: str) -> str:
-    key = re.sub(r"[^a-z0-9]", "", text.lower())
-    stripped = True
-    while stripped:
-        stripped = False
-        for word in _NOISE:
-            if key.startswith(word) and len(key) > len(word):
-                key, stripped = key[len(word):], True
-    return key
-
-
-@cache
-def _index() -> tuple[dict, dict]:
-    by_pci, by_name = {}, {}
-    for gpu in knowledge().gpus:
-        for pci in gpu.pci_ids:
-            by_pci[pci] = gpu
-        for name in (gpu.model, gpu.family, *gpu.aliases):
-            by_name.setdefault(_key(name), gpu)
-    return by_pci, by_name
-
-
-def find_gpu(text: str) -> Gpu:
-    """A GPU from a forgiving name or PCI id: "T4", "Tesla T4", "nvidia-tesla-t4", "10de:1eb8", "1eb8".
-
-    A family name ("A100") gives the family's first board; every board of a family shares
-    architecture and compute capability.
-    """
-    by_pci, by_name = _index()
-    lowered = str(text).strip().lower()
-    pci = _PCI.match(lowered)
-    if pci and pci.group(1) in by_pci:
-        return by_pci[pci.group(1)]
-    if _key(lowered) in by_name:
-        return by_name[_key(lowered)]
-    raise ResolveError(_unknown_gpu_message(str(text), lowered.startswith("10de:")))
-
-
-def _unknown_gpu_message(text: str, looks_pci: bool) -> str:
-    if looks_pci:
-        return (f"Unknown NVIDIA PCI device {text!r}: it is not in gpuhost's GPU table "
-                f"(pci.ids snapshot {knowledge().tables['gpus'].as_of}). Name the model instead, e.g. 'L4'.")
-    names = sorted({g.family for g in knowledge().gpus} | {g.model for g in knowledge().gpus})
-    close = difflib.get_close_matches(text, names, n=3, cutoff=0.4)
-    hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-    return f"Unknown GPU {text!r}.{hint} Known models: {', '.join(sorted({g.family for g in knowledge().gpus}))}."

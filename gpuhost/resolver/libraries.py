@@ -24,6 +24,7 @@ def check_requested(name: str, releases, spec: SpecifierSet | None, raw: str, gp
     """Fail early, naming the fact, when a pinned library cannot run here at all."""
     if spec is None:
         return
+    raw = raw or str(spec)          # a framework's constraint has no words of the user's
     matching = [r for r in releases if r.version in spec]
     if not matching:
         known = ", ".join(str(r.version) for r in releases)

@@ -1,7 +1,9 @@
 """What the GPUs of one host allow: kernel-module flavours, driver branches, CUDA versions.
 
 Why separate: a host may mix architectures (P100 + T4); the stack must satisfy the most
-demanding GPU on every axis, and an error must name the GPU that imposed the limit.
+demanding GPU on every axis, and an error must name the GPU that imposed the limit. A GPU narrows
+its architecture where NVIDIA's driver list says so: a legacy branch ("470.xx") caps the driver,
+a compute capability caps or raises CUDA (sm_30 stopped at CUDA 10.2, sm_86 started at 11.1).
 """
 from __future__ import annotations
 
@@ -52,10 +54,12 @@ def limits_for(gpus: tuple[Gpu, ...]) -> Limits:
         flavors &= gpu_flavors(gpu)
         flavor_gpu.setdefault(gpu_flavors(gpu), gpu)
         first = max(arch.first_cuda, gpu.min_cuda or arch.first_cuda)
+        last = min((v for v in (arch.last_cuda, gpu.last_cuda) if v is not None), default=None)
+        newest = min((b for b in (arch.newest_branch, gpu.legacy_number) if b is not None), default=None)
         branch_min = _tighter(branch_min, Bound(arch.oldest_branch, gpu), max)
-        branch_max = _tighter(branch_max, Bound(arch.newest_branch, gpu), min)
+        branch_max = _tighter(branch_max, Bound(newest, gpu), min)
         cuda_min = _tighter(cuda_min, Bound(first, gpu), max)
-        cuda_max = _tighter(cuda_max, Bound(arch.last_cuda, gpu), min)
+        cuda_max = _tighter(cuda_max, Bound(last, gpu), min)
     if not flavors:
         raise ResolveError(_no_flavor_message(flavor_gpu))
     return Limits(flavors, flavor_gpu, branch_min, branch_max, cuda_min, cuda_max)

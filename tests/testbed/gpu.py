@@ -1,5 +1,7 @@
 """Simulated NVIDIA GPUs, shown where real machines show them (docs/design.md, "Simulated GPU
-contract").
+contract"), with the NVIDIA functions that come along: the HDMI/DP audio function of a GeForce
+card, and the NVSwitches of an 8-GPU HGX baseboard. Neither is a GPU; both are NVIDIA PCI
+functions that a tool reading vendor 0x10de alone would take for one.
 
 The launcher calls `prepare_boot` before every boot of a host. It reads the host's own files
 (its merged root filesystem) to decide what the kernel would have loaded, and writes the trees
@@ -15,7 +17,8 @@ from pathlib import Path
 
 ARCHITECTURES = ["kepler", "maxwell", "pascal", "volta", "turing", "ampere", "ada", "hopper",
                  "blackwell"]
-DATACENTER, VGA = 0x030200, 0x030000
+DATACENTER, VGA, AUDIO, BRIDGE = 0x030200, 0x030000, 0x040300, 0x068000
+HGX_GPUS = 8
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,19 @@ class Model:
     subsystem: int
     pci_class: int
     architecture: str
+    audio: int | None = None            # device id of the card's HDMI/DP audio function (function 1)
+    nvswitch: tuple | None = None       # (device id, count) of the NVSwitches on its 8-GPU baseboard
 
 
+# Device ids from pci.ids. NVSwitch counts per 8-GPU baseboard from NVIDIA's Fabric Manager user
+# guide: six second-generation NVSwitches on HGX A100, four third-generation ones on HGX H100.
 MODELS = {
     "T4": Model(0x1EB8, 0x12A2, DATACENTER, "turing"),
-    "A100": Model(0x20B0, 0x134F, DATACENTER, "ampere"),      # A100-SXM4-40GB
-    "H100": Model(0x2330, 0x16C1, DATACENTER, "hopper"),      # H100-SXM5-80GB
+    "A100": Model(0x20B0, 0x134F, DATACENTER, "ampere", nvswitch=(0x1AF1, 6)),   # A100-SXM4-40GB; GA100 [A100 NVSwitch]
+    "H100": Model(0x2330, 0x16C1, DATACENTER, "hopper", nvswitch=(0x22A3, 4)),   # H100-SXM5-80GB; GH100 [H100 NVSwitch]
     "P100": Model(0x15F8, 0x118F, DATACENTER, "pascal"),      # P100-PCIE-16GB
     "K80": Model(0x102D, 0x106C, DATACENTER, "kepler"),
-    "RTX5090": Model(0x2B85, 0x2057, VGA, "blackwell"),
+    "RTX5090": Model(0x2B85, 0x2057, VGA, "blackwell", audio=0x22E8),            # GB202 High Definition Audio Controller
 }
 EFI_GLOBAL = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 BUILD_DATE = "Tue Sep 23 09:55:41 UTC 2025"
@@ -57,8 +64,36 @@ def parse_gpus(items) -> tuple:
     return tuple(gpus)
 
 
-def bdf(index: int) -> str:
-    return f"0000:{0x17 + index:02x}:00.0"
+def bdf(index: int, function: int = 0) -> str:
+    return f"0000:{0x17 + index:02x}:00.{function}"
+
+
+def nvswitch_bdf(index: int) -> str:
+    return f"0000:{0x70 + index:02x}:00.0"
+
+
+@dataclass(frozen=True)
+class Function:
+    """One PCI function of vendor 0x10de as sysfs shows it."""
+    address: str
+    device: int
+    subsystem: int
+    pci_class: int
+    gpu: bool
+
+
+def functions(gpus) -> list:
+    """Every NVIDIA function of a host with these GPU models: GPUs, their audio, HGX NVSwitches."""
+    found = []
+    for i, name in enumerate(gpus):
+        model = MODELS[name]
+        found.append(Function(bdf(i), model.device, model.subsystem, model.pci_class, True))
+        if model.audio:
+            found.append(Function(bdf(i, 1), model.audio, model.subsystem, AUDIO, False))
+    switches = [MODELS[name].nvswitch[0] for name in dict.fromkeys(gpus) if MODELS[name].nvswitch
+                for _ in range(MODELS[name].nvswitch[1] * (gpus.count(name) // HGX_GPUS))]
+    # pci.ids lists no subsystem for NVSwitches: the device id stands in for it.
+    return found + [Function(nvswitch_bdf(k), device, device, BRIDGE, False) for k, device in enumerate(switches)]
 
 
 @dataclass(frozen=True)
@@ -130,8 +165,8 @@ def prepare_boot(root: Path, spec, boot: Path) -> BootState:
     state = decide(root, spec)
     shutil.rmtree(boot, ignore_errors=True)
     driver = "nvidia" if state.module else "nouveau" if state.nouveau else None
-    for i, model in enumerate(spec.gpus):
-        _pci_device(boot / "pci", bdf(i), MODELS[model], driver)
+    for function in functions(spec.gpus):
+        _pci_device(boot / "pci", function, driver if function.gpu else None)
     (boot / "pci").mkdir(parents=True, exist_ok=True)
     _modules(boot / "module", state)
     efivars = boot / "firmware/efi/efivars"
@@ -146,18 +181,19 @@ def prepare_boot(root: Path, spec, boot: Path) -> BootState:
     return state
 
 
-def _pci_device(pci: Path, address: str, model: Model, driver) -> None:
+def _pci_device(pci: Path, function: Function, driver) -> None:
+    address = function.address
     dev = pci / "devices" / address
     dev.mkdir(parents=True)
-    files = {"vendor": 0x10DE, "device": model.device, "class": model.pci_class,
-             "subsystem_vendor": 0x10DE, "subsystem_device": model.subsystem}
+    files = {"vendor": 0x10DE, "device": function.device, "class": function.pci_class,
+             "subsystem_vendor": 0x10DE, "subsystem_device": function.subsystem}
     for name, value in files.items():
         width = 6 if name == "class" else 4
         (dev / name).write_text(f"0x{value:0{width}x}\n")
-    (dev / "config").write_bytes(_config_space(model))
+    (dev / "config").write_bytes(_config_space(function))
     (dev / "modalias").write_text(
-        f"pci:v000010DEd0000{model.device:04X}sv000010DEsd0000{model.subsystem:04X}"
-        f"bc{model.pci_class >> 16:02X}sc{(model.pci_class >> 8) & 0xFF:02X}i00\n")
+        f"pci:v000010DEd0000{function.device:04X}sv000010DEsd0000{function.subsystem:04X}"
+        f"bc{function.pci_class >> 16:02X}sc{(function.pci_class >> 8) & 0xFF:02X}i00\n")
     (dev / "numa_node").write_text("-1\n")
     (dev / "enable").write_text("1\n")
     if driver:
@@ -166,13 +202,13 @@ def _pci_device(pci: Path, address: str, model: Model, driver) -> None:
         (pci / "drivers" / driver / address).symlink_to(f"../../devices/{address}")
 
 
-def _config_space(model: Model) -> bytes:
+def _config_space(function: Function) -> bytes:
     config = bytearray(256)
-    config[0:4] = (0x10DE | model.device << 16).to_bytes(4, "little")
+    config[0:4] = (0x10DE | function.device << 16).to_bytes(4, "little")
     config[4:6] = (0x0006).to_bytes(2, "little")                 # memory space, bus master
     config[8] = 0xA1                                              # revision
-    config[9:12] = model.pci_class.to_bytes(3, "little")         # prog-if, subclass, class
-    config[0x2C:0x30] = (0x10DE | model.subsystem << 16).to_bytes(4, "little")
+    config[9:12] = function.pci_class.to_bytes(3, "little")      # prog-if, subclass, class
+    config[0x2C:0x30] = (0x10DE | function.subsystem << 16).to_bytes(4, "little")
     return bytes(config)
 
 

@@ -49,3 +49,44 @@ def test_the_script_runs_in_one_shell_and_every_section_parses():
 def test_file_patterns_that_a_shell_would_interpret_are_refused(pattern):
     with pytest.raises(facts.StepError):
         facts.script(facts.Request(files={pattern}))
+
+
+# The `pci` section's lines: bus id, device, class, subsystem vendor and device, as sysfs gives them.
+# Device ids from pci.ids: 2684 GeForce RTX 4090 and 22ba its HDMI audio (AD102 High Definition Audio
+# Controller), 2330 H100 SXM5 and 22a3 the H100 NVSwitch. Classes: 0x0300 VGA, 0x0302 3D controller,
+# 0x0403 audio, 0x0680 other bridge. The NVSwitch's subsystem is not from a real capture.
+DESKTOP = "0000:01:00.0 0x2684 0x030000 0x10de 0x167c\n0000:01:00.1 0x22ba 0x040300 0x10de 0x167c\n"
+HGX = "".join(f"0000:{bus:02x}:00.0 0x2330 0x030200 0x10de 0x16c1\n" for bus in (0x18, 0x2a, 0x3a, 0x5d)) + \
+      "".join(f"0000:{bus:02x}:00.0 0x22a3 0x068000 0x10de 0x0000\n" for bus in (0x05, 0x06, 0x07, 0x08))
+
+
+def _pci(text):
+    return facts.parse(f"{facts.MARK}pci\n{text}")
+
+
+def test_the_hdmi_audio_function_of_a_geforce_card_is_not_a_gpu():
+    parsed = _pci(DESKTOP)
+    assert [gpu["device"] for gpu in parsed["pci"]] == ["2684"] and parsed["pci"][0]["class"] == "0300"
+    assert "nvswitches" not in parsed
+
+
+def test_nvswitches_are_not_gpus_and_are_counted_apart():
+    parsed = _pci(HGX)
+    assert [gpu["device"] for gpu in parsed["pci"]] == ["2330"] * 4
+    assert [switch["device"] for switch in parsed["nvswitches"]] == ["22a3"] * 4
+    assert {switch["class"] for switch in parsed["nvswitches"]} == {"0680"}
+
+
+def test_a_host_resolves_its_gpus_alone_and_its_nvswitches_call_for_fabric_manager():
+    from types import SimpleNamespace
+
+    from gpuhost import resolution
+
+    base = {"os": {"id": "ubuntu", "version": "22.04"}, "arch": "x86_64", "kernel": "5.15.0-1051-gcp"}
+    desktop = SimpleNamespace(name="desk", facts={**base, **_pci(DESKTOP)})
+    stack = resolution.for_host(desktop, {"stack": {}})
+    assert [g.model for g in stack.gpus] == ["GeForce RTX 4090"] and not stack.driver.fabric_manager
+    hgx = SimpleNamespace(name="hgx", facts={**base, **_pci(HGX)})
+    stack = resolution.for_host(hgx, {"stack": {}})
+    assert len(stack.gpus) == 4 and stack.driver.fabric_manager       # four boards, but NVSwitches show
+    assert "nvidia-fabricmanager" in " ".join(stack.packages["fabric_manager"])
