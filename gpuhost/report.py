@@ -1,8 +1,12 @@
-"""The recap table people read and the JSON report CI reads; secrets never reach either."""
+"""The recap table people read and the JSON report CI reads; secrets never reach either.
+
+Both pass through `settings.redact`: a URL's user:password@ and a `/t/<token>/` segment are masked
+in every command, diff, note and error, whichever step or host produced them.
+"""
 
 import json
 
-from gpuhost.settings import redact
+from gpuhost.settings import redact, redact_text
 
 COLUMNS = ("host", "status", "changed", "commands", "rebooted", "seconds")
 
@@ -42,7 +46,7 @@ def recap(results):
             lines.append(f"{result.name}: {result.error}")
         if result.reboot_pending:
             lines.append(f"{result.name}: reboot pending ({result.reboot_pending})")
-    return "\n".join(lines)
+    return redact_text("\n".join(lines))
 
 
 def exit_code(results, plan=False):

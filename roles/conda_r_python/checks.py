@@ -1,4 +1,9 @@
-"""Checks of the conda-r-python role: shared install, environments usable from Python and R, kernels, GPUs."""
+"""Checks of the conda-r-python role: shared install, environments usable from Python and R, kernels, GPUs.
+
+The checks connect as the login account, which can become root: they never run code from the
+prefix as that account (members of the group can change it), only as the conda account, through
+`sudo -n runuser` (skipped, saying why, where sudo asks for a password).
+"""
 
 import json
 
@@ -7,7 +12,7 @@ from packaging.utils import canonicalize_name
 
 from gpuhost.roles import _checks
 from gpuhost.roles import conda_r_python as role
-from gpuhost.roles.conda_r_python import definitions, specs
+from gpuhost.roles.conda_r_python import credentials, definitions, specs
 
 
 @pytest.fixture
@@ -23,6 +28,13 @@ def envs(mine, gpuhost_settings):
             for name, options in mine["envs"].items()}
 
 
+def as_owner(host, mine, command, *args):
+    """stdout of a command run as the conda account; the check fails with its stderr when it fails."""
+    result = _checks.as_root(host, "runuser -u %s -- env -C / " + command, mine["owner"], *args)
+    assert result.rc == 0, result.stderr.strip()
+    return result.stdout.strip()
+
+
 def test_the_prefix_belongs_to_the_group_with_setgid_folders(host, mine):
     prefix = host.file(mine["prefix"])
     assert prefix.is_directory and prefix.group == mine["group"]
@@ -30,7 +42,15 @@ def test_the_prefix_belongs_to_the_group_with_setgid_folders(host, mine):
 
 
 def test_the_channels_are_the_configured_ones(host, mine):
-    assert host.file(f"{mine['prefix']}/.condarc").content_string == role.condarc(mine)
+    expected = role.condarc(mine, credentials.Credentials())
+    assert host.file(f"{mine['prefix']}/.condarc").content_string == expected
+
+
+def test_the_credentials_are_readable_by_root_and_the_login_account_alone(host):
+    found = host.file(credentials.CREDENTIALS)
+    if not found.exists:
+        pytest.skip("no setting carries credentials")
+    assert not found.is_symlink and found.mode == 0o600 and found.user in ("root", host.user().name)
 
 
 def test_every_group_member_runs_conda_from_a_login_shell(host, mine):
@@ -45,17 +65,17 @@ def test_each_environment_has_the_wanted_python_and_r(host, mine, envs):
     for name, (options, _) in envs.items():
         path = f"{mine['prefix']}/envs/{name}"
         if options.get("python"):
-            version = host.check_output("%s/bin/python -c 'import platform; print(platform.python_version())'", path)
+            version = as_owner(host, mine, "%s/bin/python -c 'import platform; print(platform.python_version())'", path)
             assert specs.conda_spec(f"python={options['python']}").satisfied_by(version, ""), f"{name}: Python {version}"
         if options.get("r"):
-            version = host.check_output("%s/bin/Rscript -e 'cat(as.character(getRversion()))'", path)
+            version = as_owner(host, mine, "%s/bin/Rscript -e 'cat(as.character(getRversion()))'", path)
             assert specs.conda_spec(f"r-base={options['r']}").satisfied_by(version, ""), f"{name}: R {version}"
 
 
 def test_each_environment_holds_the_wanted_packages(host, mine, envs):
     for name, (_, wanted) in envs.items():
-        listed = json.loads(host.check_output("%s/bin/conda list --prefix %s/envs/%s --json", mine["prefix"],
-                                              mine["prefix"], name))
+        listed = json.loads(as_owner(host, mine, "%s/bin/conda list --prefix %s/envs/%s --json", mine["prefix"],
+                                     mine["prefix"], name))
         conda = {p["name"]: (p["version"], p["build_string"]) for p in listed if p["channel"] != "pypi"}
         pip = {canonicalize_name(p["name"]): p["version"] for p in listed if p["channel"] == "pypi"}
         assert not specs.unmet(wanted.conda, conda), f"{name} lacks {specs.unmet(wanted.conda, conda)}"
@@ -84,13 +104,13 @@ def test_the_framework_sees_every_gpu_from_python_and_r(host, mine, envs, gpuhos
             continue
         count = {"pytorch": "import torch; print(torch.cuda.device_count())",
                  "tensorflow": "import tensorflow as tf; print(len(tf.config.list_physical_devices('GPU')))"}
-        assert host.check_output("%s/bin/python -c %s", path, count[framework]) == str(gpus)
+        assert as_owner(host, mine, "%s/bin/python -c %s", path, count[framework]) == str(gpus)
         if options.get("r"):
             module = {"pytorch": "torch", "tensorflow": "tensorflow"}[framework]
             call = {"pytorch": "m$cuda$device_count()", "tensorflow": "length(m$config$list_physical_devices('GPU'))"}
             script = (f"library(reticulate); use_python('{path}/bin/python', required=TRUE); "
                       f"m <- import('{module}'); cat({call[framework]})")
-            assert host.check_output("%s/bin/Rscript -e %s", path, script) == str(gpus)
+            assert as_owner(host, mine, "%s/bin/Rscript -e %s", path, script) == str(gpus)
 
 
 def _python_dists(conda):

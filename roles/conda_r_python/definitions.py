@@ -12,10 +12,11 @@ import yaml
 from packaging.version import Version
 
 from gpuhost import resolution
-from gpuhost.errors import InventoryError
+from gpuhost.errors import InventoryError, StepError
 from gpuhost.ops.apt import checked_url
 from gpuhost.ops.files import File
 from gpuhost.resolver import compat
+from gpuhost.settings import has_credentials, redact_text
 from gpuhost.roles.conda_r_python import specs
 from gpuhost.roles.conda_r_python.environment import Wanted
 
@@ -62,7 +63,10 @@ def checked_channels(channels):
     """Channel names (conda-forge) or URLs (a mirror), safe in a command line and in .condarc."""
     for channel in channels:
         if not CHANNEL.match(str(channel)):
-            checked_url(str(channel))
+            try:
+                checked_url(str(channel))
+            except StepError as error:
+                raise StepError(redact_text(str(error))) from None
 
 
 def framework_specs(host, settings, name, options):
@@ -112,6 +116,10 @@ def explicit_urls(path):
     if not body or body[0] != "@EXPLICIT":
         raise InventoryError(f"{path} is not an explicit lock file (its first line after comments must be @EXPLICIT).")
     for url in body[1:]:
+        if has_credentials(url):
+            raise InventoryError(f"{path}: {redact_text(url)} carries credentials, and the lock file is copied to the "
+                                 "host where every local user reads it; write it without them (`conda list "
+                                 "--explicit` leaves them out) and give the channel's token in conda.channels.")
         checked_url(url)
         if not re.search(r"/[^/]+-[^-/]+-[^-/]+\.(conda|tar\.bz2)(#[0-9a-f]+)?$", url):
             raise InventoryError(f"{path}: {url} does not name a conda package file.")

@@ -2,7 +2,8 @@
 
 What an environment holds is read from its `conda-meta/*.json` file names and `*.dist-info`
 folders in the facts round trip (one listing for every environment), so a converge with
-nothing to do runs no conda command at all.
+nothing to do runs no conda command at all. conda and pip run as the conda account (owner.py),
+credentials reaching them through their environment (credentials.py).
 """
 
 import re
@@ -11,9 +12,13 @@ from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
+from gpuhost.errors import StepError
 from gpuhost.facts import Request
-from gpuhost.steps import Step
 from gpuhost.roles.conda_r_python import specs
+from gpuhost.roles.conda_r_python.credentials import Credentials
+from gpuhost.roles.conda_r_python.owner import as_owner
+from gpuhost.settings import redact_text
+from gpuhost.steps import Step
 
 PROBE = "conda-envs"
 RECORD = re.compile(r"^([^/]+)/conda-meta/(.+)-([^-]+)-([^-]+)\.json$")
@@ -58,10 +63,11 @@ class Environment(Step):
 
     refresh = ("probes",)
 
-    def __init__(self, root, wanted, strict=True, pip_index_url=None, lock_path=None):
-        self.root, self.wanted = root, wanted
+    def __init__(self, root, wanted, owner, strict=True, pip_index_url=None, lock_path=None, credentials=None):
+        self.root, self.wanted, self.owner = root, wanted, owner
         self.conda, self.prefix = f"{root}/bin/conda", f"{root}/envs/{wanted.name}"
         self.strict, self.pip_index_url, self.lock_path = strict, pip_index_url, lock_path
+        self.credentials = credentials or Credentials()
         self.name = f"conda environment {wanted.name}"
 
     def request(self):
@@ -83,17 +89,26 @@ class Environment(Step):
                 commands.append(self._conda("install", [s.text for s in missing]))
         pip = [r for r in self.wanted.pip if current is None or not specs.pip_satisfied(r, current["pip"])]
         if pip:
-            index = ["--index-url", self.pip_index_url] if self.pip_index_url else []
+            secret = self.credentials.pip_index_url  # then pip reads PIP_INDEX_URL
+            index = ["--index-url", self.pip_index_url] if self.pip_index_url and not secret else []
             args = ["-m", "pip", "install", "--no-input", "--disable-pip-version-check", *index, *map(str, pip)]
-            commands.append("umask 002 && " + shlex.join([f"{self.prefix}/bin/python", *args]))
+            commands.append(as_owner(self.owner, [f"{self.prefix}/bin/python", *args],
+                                     self.credentials.environment(conda=False)))
         return commands
 
     def _conda(self, action, arguments, channels=True):
         words = [self.conda, action, "--yes", "--quiet", "--prefix", self.prefix]
         if channels:
-            words += ["--override-channels"] + [w for c in self.wanted.channels for w in ("--channel", c)]
+            public = [self.credentials.public(c) for c in self.wanted.channels]
+            words += ["--override-channels"] + [w for c in public for w in ("--channel", c)]
             words += ["--strict-channel-priority"] if self.strict else []
-        return "umask 002 && " + shlex.join(words + list(arguments))
+        return as_owner(self.owner, words + list(arguments), self.credentials.environment())
+
+    def execute(self, host, commands):
+        try:
+            super().execute(host, commands)
+        except StepError as error:  # conda's and pip's last words may quote a channel's URL
+            raise StepError(redact_text(str(error))) from None
 
     def predict(self, facts):
         facts.setdefault("conda_planned", {})[self.wanted.name] = True

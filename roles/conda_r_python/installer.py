@@ -2,7 +2,9 @@
 
 The download and the digest come first; the installer runs (batch mode, into the shared
 prefix, group-owned with setgid directories) only after the digest matched, and a mismatch
-removes the download and installs nothing.
+removes the download and installs nothing. Root makes the prefix folder and hands it to the
+conda account (owner.py); the installer, which runs the payload's own code, and everything
+after it run as that account.
 
 An installer that dies half-way (killed, out of memory, a full disk) leaves a prefix that
 Miniforge's `-b -p PREFIX` refuses ever after; `-u` (like `-f`) only skips that check and lays
@@ -26,6 +28,7 @@ from gpuhost.errors import StepError
 from gpuhost.facts import Request
 from gpuhost.ops.apt import checked_url
 from gpuhost.ops.users import predict_groups
+from gpuhost.settings import has_credentials, redact_text
 from gpuhost.steps import Step
 
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -45,8 +48,12 @@ class Installer(Step):
     """`<prefix>` holds a finished conda installation (its `conda-meta/history`, no gpuhost marker),
     or the installer puts one there."""
 
-    def __init__(self, url, sha256, prefix, group):
-        self.url, self.prefix, self.group = checked_url(url), prefix, group
+    def __init__(self, url, sha256, prefix, group, owner):
+        if has_credentials(url):
+            raise StepError(f"the conda installer {redact_text(url)} carries credentials (user:password@ or /t/<token>/), "
+                            "which every local user would see in the process list while it downloads; serve it "
+                            "without them: its pinned sha256 already proves it is the right file.")
+        self.url, self.prefix, self.group, self.owner = checked_url(url), prefix, group, owner
         self.sha256 = str(sha256 or "").lower()
         if not SHA256.match(self.sha256):
             raise StepError(f"the conda installer {url} needs its sha256 pinned (conda.installer.sha256), "
@@ -71,15 +78,20 @@ class Installer(Step):
                 f"{shlex.quote(self.url)} \"$t\" >/dev/null && sha256sum \"$t\" || {{ rm -f \"$t\"; false; }}")
 
     def _install(self, path, unfinished):
+        """As root: the prefix folder, gpuhost's marker in it, both given to the conda account; as
+        that account: the installer, the group's rights, and the marker's removal."""
         prefix, group, installer = shlex.quote(self.prefix), shlex.quote(self.group), shlex.quote(path)
         marker, parent = shlex.quote(self.marker), shlex.quote(posixpath.dirname(posixpath.normpath(self.prefix)))
+        owner = shlex.quote(self.owner)
         remove = f"if [ -e {marker} ]; then rm -rf {prefix}; fi; " if unfinished else ""
-        return (f"getent group {group} >/dev/null || groupadd --system {group}; umask 002; {remove}"
-                f"mkdir -p {parent} && mkdir {prefix} && printf '%s\\n' {shlex.quote(MARKER_TEXT)} > {marker} || "
-                f"{{ rm -f {installer}; exit 1; }}; bash {installer} -b -f -p {prefix} >/dev/null; rc=$?; "
+        finish = (f"chgrp -R {group} {prefix} && chmod -R g+w {prefix} && find {prefix} -type d -exec chmod g+s {{}} + "
+                  f"&& rm -f {marker}")
+        return (f"umask 002; cd /; {remove}mkdir -p {parent} && mkdir {prefix} && printf '%s\\n' "
+                f"{shlex.quote(MARKER_TEXT)} > {marker} && chown {owner}:{group} {prefix} {marker} && chmod 2775 {prefix} "
+                f"&& chmod 0644 {installer} || {{ rm -f {installer}; exit 1; }}; "
+                f"runuser -u {owner} -- bash {installer} -b -f -p {prefix} >/dev/null; rc=$?; "
                 f"rm -f {installer}; if [ $rc -ne 0 ]; then echo \"{STATUS} $rc\" >&2; exit 1; fi; "
-                f"chgrp -R {group} {prefix} && chmod -R g+w {prefix} && find {prefix} -type d -exec chmod g+s {{}} + && "
-                f"rm -f {marker}")
+                f"runuser -u {owner} -- sh -c {shlex.quote(finish)}")
 
     def commands(self, facts):
         state = self.state(facts)

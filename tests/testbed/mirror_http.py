@@ -1,5 +1,8 @@
 """Serving the fixture mirror on the bridge, port 8080: the apt repositories (built by
 tests.testbed.mirror) and beside them conda's installer, channel and PyPI index (tests.testbed.conda).
+The conda channel is served also under `conda/t/<token>/`, with a private channel served only
+there, as anaconda.org serves a token's holder (`conda_token_channel`); the index ignores
+user:password, which pip sends as HTTP basic authentication.
 
 The mirror module is another part of the harness; while it is absent, hosts come up without
 it and the inventory keeps the engine's default repository settings.
@@ -69,6 +72,11 @@ def _conda_settings(built: dict) -> dict:
     installer = built["installer"]
     return {"installer": {"url": f"{URL}/{installer['path']}", "sha256": {installer["arch"]: installer["sha256"]}},
             "channels": [f"{URL}/{built['channel']}"], "pip_index_url": f"{URL}/{built['pip_index']}"}
+
+
+def conda_token_channel(private: bool = True) -> str:
+    """The URL of the mirror's private conda channel (or of conda-forge) with the token in it."""
+    return conda.token_channel(f"{URL}/conda/{conda.load_catalog()['channel']}", private)
 
 
 def archive_key(manifest: dict) -> Path:

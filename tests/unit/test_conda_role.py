@@ -15,6 +15,8 @@ from gpuhost.roles.conda_r_python.bashrc import CondaInit
 from gpuhost.roles.conda_r_python.installer import Installer
 
 SAMPLES = Path(__file__).parent / "facts_samples"
+OWNER = "gpuhost-conda"
+AS_OWNER = f"umask 002 && cd / && runuser -u {OWNER} -- "
 LISTING = "\n".join([
     "ml/conda-meta/history",
     "ml/conda-meta/python-3.11.2-h9e318b2_1_cpython.json",
@@ -36,7 +38,7 @@ def settings(**envs):
 def env_step(name="ml", **options):
     values = settings(**{name: options})
     wanted = definitions.wanted(name, options, values["conda"], values)
-    return environment.Environment("/opt/conda", wanted, pip_index_url="http://mirror/pypi/simple")
+    return environment.Environment("/opt/conda", wanted, OWNER, pip_index_url="http://mirror/pypi/simple")
 
 
 def facts():
@@ -74,7 +76,7 @@ def test_the_listing_gives_each_environments_records_and_pip_packages():
 def test_a_missing_environment_is_created_with_the_channels_strictly():
     step = env_step("new", python="3.11", r="4.2", kernels=False)
     assert step.commands(facts()) == [
-        "umask 002 && /opt/conda/bin/conda create --yes --quiet --prefix /opt/conda/envs/new --override-channels "
+        AS_OWNER + "/opt/conda/bin/conda create --yes --quiet --prefix /opt/conda/envs/new --override-channels "
         "--channel http://mirror/conda-forge --strict-channel-priority python=3.11 r-base=4.2"]
 
 
@@ -88,13 +90,13 @@ def test_one_changed_version_installs_only_that_package():
     step = env_step(python="3.11", r="4.2", packages=["tabulate=0.9", "r-jsonlite"], pip=["humanize>=4.9"],
                     kernels=False)
     assert step.commands(facts()) == [
-        "umask 002 && /opt/conda/bin/conda install --yes --quiet --prefix /opt/conda/envs/ml --override-channels "
+        AS_OWNER + "/opt/conda/bin/conda install --yes --quiet --prefix /opt/conda/envs/ml --override-channels "
         "--channel http://mirror/conda-forge --strict-channel-priority tabulate=0.9"]
 
 
 def test_pip_packages_go_through_the_environments_pip_and_the_index():
     (command,) = env_step(python="3.11", r="4.2", kernels=False, pip=["humanize==4.10.0"]).commands(facts())
-    assert command == ("umask 002 && /opt/conda/envs/ml/bin/python -m pip install --no-input "
+    assert command == (AS_OWNER + "/opt/conda/envs/ml/bin/python -m pip install --no-input "
                        "--disable-pip-version-check --index-url http://mirror/pypi/simple humanize==4.10.0")
 
 
@@ -126,11 +128,11 @@ def test_a_lock_file_recreates_the_environment_only_when_it_differs(tmp_path):
         "noarch/tabulate-0.8.10-pyhd8ed1ab_0.tar.bz2", "linux-64/r-jsonlite-1.8.8-r42hc72bb7e_0.tar.bz2"]))
     values = settings(ml={"lock": str(lock)})
     wanted = definitions.wanted("ml", values["conda"]["envs"]["ml"], values["conda"], values)
-    step = environment.Environment("/opt/conda", wanted, lock_path="/etc/gpuhost/conda/ml.txt")
+    step = environment.Environment("/opt/conda", wanted, OWNER, lock_path="/etc/gpuhost/conda/ml.txt")
     assert step.commands(facts()) == []
     lock.write_text(lock.read_text().replace("tabulate-0.8.10", "tabulate-0.9.0"))
     step.wanted = definitions.wanted("ml", values["conda"]["envs"]["ml"], values["conda"], values)
-    assert step.commands(facts()) == ["umask 002 && /opt/conda/bin/conda create --yes --quiet --prefix "
+    assert step.commands(facts()) == [AS_OWNER + "/opt/conda/bin/conda create --yes --quiet --prefix "
                                       "/opt/conda/envs/ml --file /etc/gpuhost/conda/ml.txt"]
 
 
@@ -158,9 +160,9 @@ def test_a_framework_needing_more_cuda_than_the_driver_runs_is_refused():
 
 def test_an_installer_without_a_pinned_sha256_is_refused():
     with pytest.raises(StepError, match="needs its sha256 pinned"):
-        Installer("https://example.com/Miniforge3.sh", None, "/opt/conda", "conda")
+        Installer("https://example.com/Miniforge3.sh", None, "/opt/conda", "conda", OWNER)
     installed = {"files": {"/opt/conda/conda-meta/history": {"kind": "regular file"}}}
-    assert Installer("https://example.com/Miniforge3.sh", "a" * 64, "/opt/conda", "conda").commands(installed) == []
+    assert Installer("https://example.com/Miniforge3.sh", "a" * 64, "/opt/conda", "conda", OWNER).commands(installed) == []
 
 
 URL = "https://example.com/Miniforge3.sh"
@@ -171,21 +173,22 @@ def installer_facts(*paths):
 
 
 def test_a_prefix_holding_gpuhosts_marker_is_removed_before_installing_again():
-    step = Installer(URL, "a" * 64, "/opt/conda", "conda")
+    step = Installer(URL, "a" * 64, "/opt/conda", "conda", OWNER)
     fresh = step.commands(installer_facts())
-    assert "rm -rf" not in fresh[2] and "mkdir /opt/conda && " in fresh[2] and "-b -f -p /opt/conda" in fresh[2]
+    assert "rm -rf" not in fresh[2] and "mkdir /opt/conda && " in fresh[2]
+    assert f"runuser -u {OWNER} -- bash '$t' -b -f -p /opt/conda" in fresh[2]
     for left in (installer_facts("/opt/conda", "/opt/conda/.gpuhost-installing"),
                  installer_facts("/opt/conda", "/opt/conda/.gpuhost-installing", "/opt/conda/conda-meta/history")):
         _, check, install = step.commands(left)
-        assert install.startswith("getent group conda >/dev/null || groupadd --system conda; umask 002; if [ -e "
-                                  "/opt/conda/.gpuhost-installing ]; then rm -rf /opt/conda; fi; mkdir -p /opt && ")
-        assert install.endswith("rm -f /opt/conda/.gpuhost-installing") and check == f"check sha256 {'a' * 64}"
+        assert install.startswith("umask 002; cd /; if [ -e /opt/conda/.gpuhost-installing ]; then rm -rf /opt/conda; "
+                                  "fi; mkdir -p /opt && ")
+        assert install.endswith("rm -f /opt/conda/.gpuhost-installing'") and check == f"check sha256 {'a' * 64}"
     step.predict(left)
     assert step.commands(left) == []
 
 
 def test_a_prefix_gpuhost_did_not_create_is_refused_and_left_alone():
-    step = Installer(URL, "a" * 64, "/opt/conda", "conda")
+    step = Installer(URL, "a" * 64, "/opt/conda", "conda", OWNER)
     with pytest.raises(StepError, match=r"^/opt/conda exists but holds no conda installation \(no conda-meta/history\) "
                                         r"and was not created by gpuhost, so gpuhost neither removes it"):
         step.commands(installer_facts("/opt/conda"))
@@ -202,7 +205,7 @@ def test_a_prefix_gpuhost_did_not_create_is_refused_and_left_alone():
      "installing conda into /opt/conda failed on gpu1 (exit 1): chgrp: invalid group: 'conda'."),
 ])
 def test_a_failed_install_is_one_sentence_naming_the_cause(exited, stderr, sentence):
-    assert Installer(URL, "a" * 64, "/opt/conda", "conda").failure("gpu1", exited, stderr) == sentence
+    assert Installer(URL, "a" * 64, "/opt/conda", "conda", OWNER).failure("gpu1", exited, stderr) == sentence
 
 
 @pytest.mark.parametrize("output, record, runs", [
@@ -232,5 +235,5 @@ def test_the_facts_round_trip_asks_for_everything_the_installer_and_conda_init_r
     values["conda"]["init_users"] = ["alice"]
     request = role.facts(values)
     step = CondaInit("/opt/conda", "alice")
-    assert Installer(URL, "a" * 64, "/opt/conda", "conda").request().files <= request.files
+    assert Installer(URL, "a" * 64, "/opt/conda", "conda", OWNER).request().files <= request.files
     assert step.request().files <= request.files and step.request().probes.items() <= request.probes.items()

@@ -166,11 +166,6 @@ def test_set_values_are_checked_against_the_defaults():
     settings.check(settings.parse_set(["stack.cuda=12.4", "apt.lock_timeout=60"]), DEFAULTS)
 
 
-def test_secrets_are_redacted():
-    assert settings.redact({"a": {"ansible_become_password": "pw", "x": 1}}) == {
-        "a": {"ansible_become_password": "***", "x": 1}}
-
-
 def test_legacy_connection_names_win_as_in_ansible(monkeypatch):
     monkeypatch.setenv("SUDO_PW", "from-env")
     variables = {"ansible_host": "10.0.0.1", "ansible_ssh_host": "10.0.0.2", "ansible_user": "new",

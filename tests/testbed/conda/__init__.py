@@ -4,7 +4,8 @@ simple index, served beside the apt repositories (docs/design.md).
 The real ones cannot be reached from the test hosts. These keep their contracts — file names and
 URLs, installer options and messages, repodata and package layout, conda's command line and its
 records — so the conda role runs the commands it would run against Miniforge and conda-forge.
-build() is cached: it does nothing when its inputs are those of the last build.
+build() is cached: it does nothing when its inputs are those of the last build. The channel is
+served also under `conda/t/<token>/`, as anaconda.org serves a private channel (catalog.yaml).
 """
 import fcntl
 import hashlib
@@ -46,10 +47,25 @@ def build(root: Path) -> dict:
     return manifest
 
 
+def load_catalog() -> dict:
+    return yaml.safe_load((HERE / "catalog.yaml").read_text())
+
+
+def token_channel(channel_url: str, private: bool = True) -> str:
+    """The URL, with the token, of the private channel (or of the channel) beside `channel_url`."""
+    token = load_catalog()["token"]
+    base, _, name = channel_url.rstrip("/").rpartition("/")
+    return f"{base}/t/{token['value']}/{token['private'] if private else name}"
+
+
 def _build_into(staging: Path) -> dict:
-    catalog = yaml.safe_load((HERE / "catalog.yaml").read_text())
+    catalog = load_catalog()
     channel_dir = staging / "conda" / catalog["channel"]
     records = channel.build(channel_dir, catalog)
+    tokens = staging / "conda" / "t" / catalog["token"]["value"]
+    tokens.mkdir(parents=True)
+    for name in (catalog["channel"], catalog["token"]["private"]):
+        (tokens / name).symlink_to(Path("..", "..", catalog["channel"]))
     made = installer.build(staging / "conda" / "installers", channel_dir, records, catalog)
     wheels = pypi.build(staging / "pypi", catalog)
     packages = {}

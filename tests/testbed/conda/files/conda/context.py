@@ -45,6 +45,14 @@ class Context:
         return self._list("channels") or ["defaults"]
 
     @property
+    def custom_channels(self):
+        """{name: location}, later files winning per name, variables expanded as conda expands them."""
+        merged = {}
+        for _, data in self.sources:
+            merged.update(data.get("custom_channels") or {})
+        return {str(name): os.path.expandvars(str(location)) for name, location in merged.items()}
+
+    @property
     def channel_priority(self):
         return self._setting("channel_priority", "flexible")
 

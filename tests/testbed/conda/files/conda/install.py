@@ -100,7 +100,7 @@ def _solved(specs, installed, args, context, out):
     if args.override_channels and not args.channel:
         raise ArgumentError("At least one -c / --channel flag must be supplied when using --override-channels.")
     names = list(args.channel or []) + ([] if args.override_channels else context.channels)
-    channels = expand(names + [s.channel for s in specs if s.channel])
+    channels = expand(names + [s.channel for s in specs if s.channel], context.custom_channels)
     out.channels(channels)
     with out.step("Collecting package metadata (repodata.json)"):
         records = {c.base_url: [r for subdir in SUBDIRS for r in repodata(c, subdir)] for c in channels}

@@ -32,7 +32,7 @@ def download(record, pkgs_dir, offline=False):
     if not record["fn"].endswith(".tar.bz2"):
         raise CondaError(f"{record['url']}: only .tar.bz2 packages are supported by this conda")
     partial = path + ".partial"
-    files.write(partial, fetch(record["url"]))
+    files.write(partial, fetch(record.get("fetch_url") or record["url"]))
     for kind in ("md5", "sha256"):
         if record.get(kind) and digest(partial, kind) != record[kind]:
             raise ChecksumMismatchError(record["url"], partial, kind, record[kind], digest(partial, kind))
@@ -53,7 +53,8 @@ def extract(tarball, record):
     with tarfile.open(tarball, "r:bz2") as tar:
         for member in tar:
             _extract_member(tar, member, target)
-    files.write(stamp, json.dumps({**record, "md5": md5}, indent=2, sort_keys=True).encode())
+    kept = {k: v for k, v in record.items() if k != "fetch_url"}  # conda keeps no credentials in the cache
+    files.write(stamp, json.dumps({**kept, "md5": md5}, indent=2, sort_keys=True).encode())
     return target
 
 
