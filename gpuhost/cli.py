@@ -11,7 +11,7 @@ import sys
 from invoke import Collection, Exit, Program, task
 from invoke.util import Lexicon
 
-from gpuhost import __version__, inventory, registry, report, runner, settings
+from gpuhost import __version__, fleet, inventory, registry, report, runner, settings
 from gpuhost.errors import GpuhostError
 
 HOST_HELP = "inventory host or group, user@addr[:port], ~/.ssh/config alias, or 'local' (comma-separated)"
@@ -30,6 +30,7 @@ HELP = {
     "junit": "write a JUnit XML report to FILE",
     "list": "print every group and host with its variables, as ansible-inventory --list does",
     "inventory-host": "print one host's variables, as ansible-inventory --host does",
+    "shard": "I/N: only the hosts of shard I of N (by host name; a CI matrix of N jobs covers every host once)",
 }
 #: Invoke's own options that mean something for gpuhost; the others (--dry, --warn-only, ...) do not.
 CORE_OPTIONS = ("help", "version")
@@ -40,7 +41,7 @@ def _help(*names):
 
 
 def _fail(error):
-    print(f"error: {error}", file=sys.stderr)
+    print(f"error: {settings.redact_text(str(error))}", file=sys.stderr)
     raise Exit(code=1)
 
 
@@ -55,9 +56,9 @@ def _load(inventory_path, roles=None):
     return loaded
 
 
-def _targets(host, inventory_path):
+def _targets(host, inventory_path, shard=""):
     roles = registry.available()
-    return _load(inventory_path, roles).select(host), roles
+    return fleet.shard(_load(inventory_path, roles).select(host), shard), roles
 
 
 def _role_list(roles):
@@ -69,13 +70,13 @@ def _options(set_, parallel=10, accept_new_host_keys=False, **flags):
                           accept_new_host_keys=accept_new_host_keys, **flags)
 
 
-@task(auto_shortflags=False, help=_help("host", "inventory", "json", "accept-new-host-keys"))
-def facts(c, host, inventory="", json=False, accept_new_host_keys=False):
+@task(auto_shortflags=False, help=_help("host", "inventory", "json", "accept-new-host-keys", "shard"))
+def facts(c, host, inventory="", json=False, accept_new_host_keys=False, shard=""):
     """Show what gpuhost knows about hosts (one remote command each)."""
     from gpuhost import facts_view
 
     try:
-        targets, _ = _targets(host, inventory)
+        targets, _ = _targets(host, inventory, shard)
         results = runner.gather_facts(targets, _options([], accept_new_host_keys=accept_new_host_keys, echo=False))
     except GpuhostError as error:
         _fail(error)
@@ -84,27 +85,27 @@ def facts(c, host, inventory="", json=False, accept_new_host_keys=False):
 
 
 @task(auto_shortflags=False, iterable=["set_"],
-      help=_help("host", "roles", "inventory", "json", "set", "parallel", "accept-new-host-keys"))
-def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, accept_new_host_keys=False):
+      help=_help("host", "roles", "inventory", "json", "set", "parallel", "accept-new-host-keys", "shard"))
+def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, accept_new_host_keys=False, shard=""):
     """Show what converge would change, changing nothing (exit 2 when something would)."""
     _run(host, roles, inventory, _options(set_, parallel, accept_new_host_keys, check=True, echo=not json),
-         json_out=json, plan=True)
+         json_out=json, plan=True, shard=shard)
 
 
 @task(auto_shortflags=False, iterable=["set_"],
       help=_help("host", "roles", "check", "parallel", "report", "set", "inventory", "no-reboot",
-                 "allow-local-reboot", "accept-new-host-keys"))
+                 "allow-local-reboot", "accept-new-host-keys", "shard"))
 def converge(c, host, roles="", check=False, parallel=10, report_="", set_=None, inventory="", no_reboot=False,
-             allow_local_reboot=False, accept_new_host_keys=False):
+             allow_local_reboot=False, accept_new_host_keys=False, shard=""):
     """Converge hosts: install and configure what the roles describe, reboot only when needed."""
     options = _options(set_, parallel, accept_new_host_keys, check=check, no_reboot=no_reboot,
                        allow_local_reboot=allow_local_reboot)
-    _run(host, roles, inventory, options, report_path=report_, plan=check)
+    _run(host, roles, inventory, options, report_path=report_, plan=check, shard=shard)
 
 
-def _run(host, roles, inventory_path, options, report_path="", json_out=False, plan=False):
+def _run(host, roles, inventory_path, options, report_path="", json_out=False, plan=False, shard=""):
     try:
-        targets, available = _targets(host, inventory_path)
+        targets, available = _targets(host, inventory_path, shard)
         results = runner.run(targets, _role_list(roles), options, available)
     except GpuhostError as error:
         _fail(error)
@@ -119,13 +120,13 @@ def _run(host, roles, inventory_path, options, report_path="", json_out=False, p
     raise Exit(code=report.exit_code(results, plan=plan))
 
 
-@task(auto_shortflags=False, iterable=["set_"], help=_help("host", "roles", "inventory", "junit", "set"))
-def verify(c, host, roles="", inventory="", junit="", set_=None):
+@task(auto_shortflags=False, iterable=["set_"], help=_help("host", "roles", "inventory", "junit", "set", "shard"))
+def verify(c, host, roles="", inventory="", junit="", set_=None, shard=""):
     """Run the roles' testinfra checks against hosts and print a summary."""
     from gpuhost import verify as verify_module
 
     try:
-        targets, available = _targets(host, inventory)
+        targets, available = _targets(host, inventory, shard)
         code = verify_module.run(targets, _role_list(roles), available, settings.parse_set(set_ or []),
                                  inventory_path=inventory, junit=junit)
     except GpuhostError as error:

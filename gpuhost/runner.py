@@ -83,11 +83,11 @@ def _run_host(target, modules, defaults, options):
         host_settings = settings_for(target, defaults, options.overrides)
         converge_host(host, modules, host_settings, options, result)
     except ConnectError as error:
-        result.status, result.error = "unreachable", str(error)
+        result.status, result.error = "unreachable", settings_module.redact_text(str(error))
     except GpuhostError as error:
-        result.status, result.error = "failed", str(error)
+        result.status, result.error = "failed", settings_module.redact_text(str(error))
     except Exception as error:  # a bug or a library's surprise: this host fails, the others carry on
-        result.status, result.error = "failed", unexpected(target.name, error)
+        result.status, result.error = "failed", settings_module.redact_text(unexpected(target.name, error))
     finally:
         result.duration_s = round(time.monotonic() - started, 3)
     _echo(options, target.name, result.error or f"{result.changed} step(s) {'would change' if options.check else 'changed'}", result.status)
@@ -278,7 +278,7 @@ def _record(result, step, commands, diff="", note=""):
 def _echo(options, host, message, status):
     if options.echo:
         with PRINT_LOCK:
-            print(f"[{host}] {status}: {message}", flush=True)
+            print(f"[{host}] {status}: {settings_module.redact_text(str(message))}", flush=True)
 
 
 def gather_facts(targets, options):
@@ -293,11 +293,11 @@ def gather_facts(targets, options):
             result.facts = host.gather()
             result.remote_commands = host.remote_commands
         except ConnectError as error:
-            result.status, result.error = "unreachable", str(error)
+            result.status, result.error = "unreachable", settings_module.redact_text(str(error))
         except GpuhostError as error:
-            result.status, result.error = "failed", str(error)
+            result.status, result.error = "failed", settings_module.redact_text(str(error))
         except Exception as error:  # as in a converge: this host fails, the others carry on
-            result.status, result.error = "failed", unexpected(target.name, error)
+            result.status, result.error = "failed", settings_module.redact_text(unexpected(target.name, error))
         result.duration_s = round(time.monotonic() - started, 3)
         return result
 

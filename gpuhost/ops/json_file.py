@@ -9,12 +9,11 @@ new content can be validated on the host before it replaces the old, and the old
 import base64
 import difflib
 import json
-import posixpath
 import shlex
 
 from gpuhost.errors import StepError
 from gpuhost.facts import Request
-from gpuhost.ops.files import checked_path
+from gpuhost.ops.files import checked_path, write_command
 from gpuhost.settings import merge  # nested objects merged key by key, anything else replaced
 from gpuhost.steps import Check, Step
 
@@ -71,12 +70,17 @@ class JsonMerge(Step):
         current, merged = self._merged(facts)
         if current == merged and current is not None:
             return []
-        new, path = shlex.quote(self.path + ".gpuhost-new"), shlex.quote(self.path)
-        data = base64.b64encode(_text(merged).encode()).decode()
-        write = f"mkdir -p {shlex.quote(posixpath.dirname(self.path))} && printf %s {data} | base64 -d > {new}"
-        check = f" && {{ {self.validate.format(file=new)} || {{ rm -f {new}; false; }}; }}" if self.validate else ""
-        backup = f" && {{ [ ! -e {path} ] || cp -p {path} {shlex.quote(self.path + '.gpuhost-backup')}; }}"
-        return [f"{write}{check}{backup} && mv -f {new} {path}"]
+        content, path = _text(merged).encode(), shlex.quote(self.path)
+        backup = f"{{ [ ! -e {path} ] || cp -p {path} {shlex.quote(self.path + '.gpuhost-backup')}; }}"
+        return [f"{self._check(content)}{backup} && {write_command(self.path, content, '0644', 'root', 'root')}"]
+
+    def _check(self, content):
+        """The validator run on the new content in a private temporary file (mktemp: never a planted name)."""
+        if not self.validate:
+            return ""
+        data = base64.b64encode(content).decode()
+        check = self.validate.format(file='"$t"')
+        return f't=$(mktemp) && printf %s {data} | base64 -d > "$t" && {check}; rc=$?; rm -f "$t"; [ $rc -eq 0 ] && '
 
     def predict(self, facts):
         _, merged = self._merged(facts)

@@ -37,3 +37,12 @@ def test_facts_of_one_host_failing_unexpectedly_leave_the_others(monkeypatch):
     (result,) = runner.gather_facts([Target(name="local")], runner.Options(echo=False))
     assert (result.status, result.error) == ("failed", "gpuhost stopped on local with an unexpected RuntimeError: "
                                                        "parser surprised.")
+
+
+def test_a_credential_in_an_error_is_masked_in_the_result_and_the_output(capsys):
+    def leaky_steps(host, settings):
+        raise RuntimeError("could not fetch https://alice:s3cret@mirror.example/t/tk-123/conda-forge")
+
+    (result,) = runner.run([Target(name="local")], ["leaky"], runner.Options(), {"leaky": role("leaky", leaky_steps)})
+    shown = result.error + capsys.readouterr().out + report.recap([result])
+    assert "s3cret" not in shown and "tk-123" not in shown and "mirror.example" in shown
