@@ -21,7 +21,7 @@ def apply(context, module, check=False, **values):
         elif isinstance(value, dict) and key in defaults:
             overrides[key] = value
         else:
-            overrides.setdefault(module.NAME, {})[key] = value
+            overrides.setdefault(registry.settings_key(module), {})[key] = value
     settings.check(overrides, defaults)
     name = getattr(context, "host", None) or "local"
     host = Host(name, context, become_password=getattr(getattr(context, "config", None), "sudo", {}).get("password"))

@@ -49,6 +49,11 @@ def select(names, roles=None):
         raise InventoryError(f"roles require each other in a cycle: {' → '.join(error.args[1])}.") from None
 
 
+def settings_key(module):
+    """The one name of a role in its other spellings: `nvidia-toolkit` → settings key and folder `nvidia_toolkit`."""
+    return module.NAME.replace("-", "_")
+
+
 def role_defaults(module):
     """The role's defaults.yaml (empty when it has none)."""
     package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]

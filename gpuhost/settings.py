@@ -5,7 +5,7 @@ the one below it. Types are checked against the defaults, so a typo or a wrong t
 before any host is touched, with the file and line it came from.
 
 Some settings may hold credentials (a conda channel's token, a package index's password). A
-role's defaults name them under `secret_settings` (`conda.pip_index_url: true`): their values
+role's defaults name them under `secret_settings` (`conda_r_python.pip_index_url: true`): their values
 are never quoted in an error. Whatever gpuhost prints or records passes through `redact`, which
 masks a URL's user:password@ and an anaconda.org-style `/t/<token>/` path segment wherever
 they appear, and the values of keys that name a password, secret, token or passphrase.

@@ -34,7 +34,7 @@ PRIORITIES = ("strict", "flexible", "disabled")
 
 
 def facts(settings):
-    mine = settings["conda"]
+    mine = settings["conda_r_python"]
     prefix = checked_path(mine["prefix"])
     probes = {environment.PROBE: environment.listing_probe(prefix), **dict([GROUPS_PROBE])}
     request = Request(files={*installer.watched(prefix), f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json",
@@ -47,10 +47,10 @@ def facts(settings):
 
 
 def steps(host, settings):
-    mine = settings["conda"]
+    mine = settings["conda_r_python"]
     prefix = checked_path(mine["prefix"])
     if mine["channel_priority"] not in PRIORITIES:
-        raise InventoryError(f"conda.channel_priority is one of {', '.join(PRIORITIES)}, not {mine['channel_priority']!r}.")
+        raise InventoryError(f"conda_r_python.channel_priority is one of {', '.join(PRIORITIES)}, not {mine['channel_priority']!r}.")
     definitions.checked_channels(mine["channels"])
     envs = {}
     for name, options in mine["envs"].items():

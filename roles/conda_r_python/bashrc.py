@@ -39,9 +39,9 @@ class CondaInit(Step):
 
     def __init__(self, prefix, user):
         if not USER.match(user):
-            raise InventoryError(f"conda.init_users: {user!r} is not a user name.")
+            raise InventoryError(f"conda_r_python.init_users: {user!r} is not a user name.")
         if user == "root":
-            raise InventoryError("conda.init_users: not root: its ~/.bashrc would run code from a prefix that every "
+            raise InventoryError("conda_r_python.init_users: not root: its ~/.bashrc would run code from a prefix that every "
                                  "member of the conda group can change.")
         self.prefix, self.user = prefix, user
         self.record = f"{RECORDS}/{user}"

@@ -17,13 +17,13 @@ from gpuhost.roles.conda_r_python import credentials, definitions, specs
 
 @pytest.fixture
 def mine(gpuhost_settings):
-    return gpuhost_settings["conda"]
+    return gpuhost_settings["conda_r_python"]
 
 
 @pytest.fixture
 def envs(mine, gpuhost_settings):
     if not mine["envs"]:
-        pytest.skip("conda.envs is empty")
+        pytest.skip("conda_r_python.envs is empty")
     return {name: (options or {}, definitions.wanted(name, options, mine, gpuhost_settings))
             for name, options in mine["envs"].items()}
 
@@ -55,7 +55,7 @@ def test_the_credentials_are_readable_by_root_and_the_login_account_alone(host):
 
 def test_every_group_member_runs_conda_from_a_login_shell(host, mine):
     if not mine["users"] or not mine["profile"]:
-        pytest.skip("conda.users is empty or conda.profile is off")
+        pytest.skip("conda_r_python.users is empty or conda_r_python.profile is off")
     for user in mine["users"]:
         result = _checks.as_root(host, "su -l %s -c 'conda --version'", user)
         assert result.rc == 0 and result.stdout.startswith("conda "), f"{user}: {result.stderr}"

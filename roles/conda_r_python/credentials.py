@@ -83,10 +83,10 @@ def collect(mine, envs):
     """The credentials of the conda settings: every environment's channels and the pip index."""
     found = Credentials()
     for channel in mine["channels"]:
-        found.add(str(channel), "conda.channels")
+        found.add(str(channel), "conda_r_python.channels")
     for name, wanted in envs.items():
         for channel in wanted.channels:
-            found.add(str(channel), f"conda.envs.{name}.channels")
+            found.add(str(channel), f"conda_r_python.envs.{name}.channels")
     index = mine["pip_index_url"] or ""
     found.pip_index_url = index if secret(index) else ""
     return found
@@ -97,7 +97,7 @@ def secret(url):
     return url.startswith(("http://", "https://")) and has_credentials(url)
 
 
-def split(url, where="conda.channels"):
+def split(url, where="conda_r_python.channels"):
     """(location with the credentials, channel name, URL without them) of a channel URL.
 
     The token's place divides location from name, as conda reads anaconda.org's URLs; without a

@@ -29,7 +29,7 @@ LOCKS = "/etc/gpuhost/conda"
 
 def wanted(name, options, mine, settings):
     """The Wanted environment `name`, its options checked."""
-    where = f"conda.envs.{name}"
+    where = f"conda_r_python.envs.{name}"
     if not ENV_NAME.match(str(name)) or name == "base":
         raise InventoryError(f"{where}: an environment name is letters, digits and ._- (and not 'base').")
     options = options or {}
@@ -75,17 +75,17 @@ def framework_specs(host, settings, name, options):
     if not framework:
         return []
     if framework not in FRAMEWORKS:
-        raise InventoryError(f"conda.envs.{name}.framework is one of {', '.join(FRAMEWORKS)}, not {framework!r}.")
+        raise InventoryError(f"conda_r_python.envs.{name}.framework is one of {', '.join(FRAMEWORKS)}, not {framework!r}.")
     stack = resolution.for_host(host, settings)
     if stack.driver is None:
-        raise InventoryError(f"{host.name} has no NVIDIA GPU, so conda.envs.{name}.framework={framework} would get "
+        raise InventoryError(f"{host.name} has no NVIDIA GPU, so conda_r_python.envs.{name}.framework={framework} would get "
                              "no GPU build to run; leave framework out and list a CPU build in packages.")
     limit = next(b.max_cuda for b in compat.knowledge().branches if b.branch == stack.driver.branch)
     cuda = str(options.get("cuda") or (stack.cuda.minor if stack.cuda else f"{limit.major}.{limit.minor}"))
     if Version(cuda) > limit:
-        raise InventoryError(f"conda.envs.{name} asks for CUDA {cuda} from conda-forge, but driver branch "
+        raise InventoryError(f"conda_r_python.envs.{name} asks for CUDA {cuda} from conda-forge, but driver branch "
                              f"{stack.driver.branch} on {host.name} runs CUDA up to {limit}; set "
-                             f"conda.envs.{name}.cuda to {limit} or lower, or install a newer driver.")
+                             f"conda_r_python.envs.{name}.cuda to {limit} or lower, or install a newer driver.")
     return [specs.conda_spec(f"{framework}=*=*cuda*"), specs.conda_spec(f"cuda-version={cuda}")]
 
 
@@ -119,7 +119,7 @@ def explicit_urls(path):
         if has_credentials(url):
             raise InventoryError(f"{path}: {redact_text(url)} carries credentials, and the lock file is copied to the "
                                  "host where every local user reads it; write it without them (`conda list "
-                                 "--explicit` leaves them out) and give the channel's token in conda.channels.")
+                                 "--explicit` leaves them out) and give the channel's token in conda_r_python.channels.")
         checked_url(url)
         if not re.search(r"/[^/]+-[^-/]+-[^-/]+\.(conda|tar\.bz2)(#[0-9a-f]+)?$", url):
             raise InventoryError(f"{path}: {url} does not name a conda package file.")

@@ -56,7 +56,7 @@ class Installer(Step):
         self.url, self.prefix, self.group, self.owner = checked_url(url), prefix, group, owner
         self.sha256 = str(sha256 or "").lower()
         if not SHA256.match(self.sha256):
-            raise StepError(f"the conda installer {url} needs its sha256 pinned (conda.installer.sha256), "
+            raise StepError(f"the conda installer {url} needs its sha256 pinned (conda_r_python.installer.sha256), "
                             f"got {sha256!r}.")
         self.history, self.marker = f"{prefix}/conda-meta/history", f"{prefix}/{MARKER}"
         self.name = f"conda installed in {prefix}"
@@ -100,7 +100,7 @@ class Installer(Step):
         if state == "foreign":
             raise StepError(f"{self.prefix} exists but holds no conda installation (no conda-meta/history) and "
                             "was not created by gpuhost, so gpuhost neither removes it nor installs over it: move "
-                            "it away or set conda.prefix to another folder.")
+                            "it away or set conda_r_python.prefix to another folder.")
         return [self._download(), f"check sha256 {self.sha256}", self._install("$t", state == "unfinished")]
 
     def execute(self, host, commands):
@@ -112,7 +112,7 @@ class Installer(Step):
         if digest != self.sha256:
             host.run(f"rm -f {shlex.quote(path)}", sudo=True, what=self.name)
             raise StepError(f"the conda installer {self.url} has sha256 {digest}, not the pinned {self.sha256} "
-                            "(conda.installer.sha256); it was not run and nothing was installed.")
+                            "(conda_r_python.installer.sha256); it was not run and nothing was installed.")
         result = host.run(self._install(path, self.state(host.facts) == "unfinished"), sudo=True, what=self.name,
                           warn=True)
         if result.exited:

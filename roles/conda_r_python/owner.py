@@ -35,7 +35,7 @@ class Owner(Step):
 
     def __init__(self, owner, group):
         if not NAME.match(owner) or owner == "root":
-            raise InventoryError(f"conda.owner: {owner!r} is not the name of an account gpuhost may create.")
+            raise InventoryError(f"conda_r_python.owner: {owner!r} is not the name of an account gpuhost may create.")
         self.owner, self.group = owner, group
         self.name = f"account {owner} owns the shared conda"
 

@@ -48,11 +48,11 @@ def root(bed, name, command):
 
 def converge_both(bed, conda):
     targets = inventory.load(bed.inventory_path).select(f"{KILLED},{OTHER}")
-    return runner.run(targets, ROLES, runner.Options(overrides={"conda": conda}, echo=False))
+    return runner.run(targets, ROLES, runner.Options(overrides={"conda_r_python": conda}, echo=False))
 
 
 def installer_url(bed):
-    return inventory.load(bed.inventory_path).target(KILLED).vars["conda"]["installer"]["url"]
+    return inventory.load(bed.inventory_path).target(KILLED).vars["conda_r_python"]["installer"]["url"]
 
 
 def test_a_killed_installer_fails_its_host_alone_and_the_next_converge_installs_again(testbed, hosts):
@@ -73,25 +73,25 @@ def test_a_killed_installer_fails_its_host_alone_and_the_next_converge_installs_
     assert other.status == "changed", other.error
     assert root(testbed, OTHER, "test -f /opt/conda/conda-meta/history && ! test -e /opt/conda/.gpuhost-installing").ok
 
-    plan = converge(testbed, KILLED, check=True, conda=CONDA)
-    again = converge(testbed, KILLED, conda=CONDA)
+    plan = converge(testbed, KILLED, check=True, conda_r_python=CONDA)
+    again = converge(testbed, KILLED, conda_r_python=CONDA)
     assert again.status == "changed", again.error
     assert converging.changed_commands(again) == converging.changed_commands(plan)
     install = converging.changed_commands(again)[2]
     assert "if [ -e /opt/conda/.gpuhost-installing ]; then rm -rf /opt/conda; fi" in install
     assert root(testbed, KILLED, "/opt/conda/bin/conda --version").stdout.split() == ["conda", "24.11.3"]
     assert root(testbed, KILLED, "test -e /opt/conda/.gpuhost-installing").failed
-    third = converge(testbed, KILLED, conda=CONDA)
+    third = converge(testbed, KILLED, conda_r_python=CONDA)
     assert (third.status, third.changed, third.remote_commands) == ("ok", 0, 1), converging.changed_commands(third)
 
 
 def test_a_prefix_that_gpuhost_did_not_create_is_refused_and_kept(testbed, hosts):
     assert root(testbed, OTHER, "mkdir -p /srv/theirs && echo data > /srv/theirs/notes").ok
-    result = converge(testbed, OTHER, conda={**CONDA, "prefix": "/srv/theirs"})
+    result = converge(testbed, OTHER, conda_r_python={**CONDA, "prefix": "/srv/theirs"})
     assert (result.status, result.remote_commands) == ("failed", 1)
     assert result.error == ("/srv/theirs exists but holds no conda installation (no conda-meta/history) and was not "
                             "created by gpuhost, so gpuhost neither removes it nor installs over it: move it away or "
-                            "set conda.prefix to another folder.")
+                            "set conda_r_python.prefix to another folder.")
     assert root(testbed, OTHER, "ls -A /srv/theirs").stdout.split() == ["notes"]
 
 
@@ -100,11 +100,11 @@ def test_conda_init_for_a_user_with_a_0750_home_changes_nothing_the_second_time(
     made = root(testbed, OTHER, "useradd --create-home --shell /bin/bash alice && chmod 0750 /home/alice")
     assert made.ok, made.stderr
     assert root(testbed, OTHER, "su gpuadmin -c 'cat /home/alice/.bashrc'").failed  # the login user cannot read it
-    assert converge(testbed, OTHER, conda=CONDA).status != "failed"
+    assert converge(testbed, OTHER, conda_r_python=CONDA).status != "failed"
     asked = {**CONDA, "init_users": ["alice"]}
-    first = converge(testbed, OTHER, conda=asked)
+    first = converge(testbed, OTHER, conda_r_python=asked)
     assert first.status == "changed", first.error
     assert [s["name"] for s in converging.steps(first) if s["changed"]] == ["conda init for alice"]
     assert root(testbed, OTHER, "grep -c '>>> conda initialize >>>' /home/alice/.bashrc").stdout.strip() == "1"
-    second = converge(testbed, OTHER, conda=asked)
+    second = converge(testbed, OTHER, conda_r_python=asked)
     assert (second.status, second.changed, second.remote_commands) == ("ok", 0, 1), converging.changed_commands(second)

@@ -21,7 +21,7 @@ LIST_KEYS = {"base_url", "build_number", "build_string", "channel", "dist_name",
 def settings(testbed, fresh_hosts):
     """The inventory's conda settings, with a fresh Debian host that has R."""
     fresh_hosts(HostSpec(HOST, gpus=("none",), options=("r",)))
-    conda = yaml.safe_load(testbed.inventory_path.read_text())["all"]["vars"].get("conda")
+    conda = yaml.safe_load(testbed.inventory_path.read_text())["all"]["vars"].get("conda_r_python")
     return conda
 
 

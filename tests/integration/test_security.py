@@ -63,7 +63,7 @@ def test_a_member_cannot_make_root_run_their_code_or_write_through_their_links(t
     made = root(testbed, MEMBERS, "useradd --create-home --shell /bin/bash mallory && test ! -e /etc/ld.so.preload")
     assert made.ok, made.stderr
     conda = {"users": ["mallory"], "envs": {"ml": ENV}}
-    first = converge(testbed, MEMBERS, conda=conda)
+    first = converge(testbed, MEMBERS, conda_r_python=conda)
     assert first.status == "changed", first.error
     owner = root(testbed, MEMBERS, "id -u gpuhost-conda").stdout.strip()
 
@@ -78,25 +78,25 @@ def test_a_member_cannot_make_root_run_their_code_or_write_through_their_links(t
                                   "mv /opt/conda/.condarc /home/mallory/ && ln -s /etc/ld.so.preload /opt/conda/.condarc")
     assert planted.ok, planted.stderr
 
-    refused = converge(testbed, MEMBERS, conda=conda)
+    refused = converge(testbed, MEMBERS, conda_r_python=conda)
     assert refused.status == "failed" and refused.error == (
         "gpuhost refuses to write /opt/conda/.condarc: it is a symbolic link (to /etc/ld.so.preload), and gpuhost "
         "never writes through one; remove the link if the file is gpuhost's to write.")
 
     assert as_mallory(testbed, "rm /opt/conda/.condarc && touch /home/mallory/racing && "
                                f"(nohup sh -c {shlex.quote(RACER)} >/dev/null 2>&1 &)").ok
-    raced = converge(testbed, MEMBERS, conda={**conda, "channel_priority": "flexible"})  # .condarc written again
+    raced = converge(testbed, MEMBERS, conda_r_python={**conda, "channel_priority": "flexible"})  # .condarc written again
     as_mallory(testbed, "rm -f /home/mallory/racing; sleep 0.2; [ ! -L /opt/conda/.condarc ] || rm /opt/conda/.condarc")
     assert raced.status in ("changed", "failed"), raced.error  # won, the race costs the group its .condarc, no more
 
     changed = {**conda, "envs": {"ml": {**ENV, "packages": ["tabulate=0.9"], "pip": ["humanize==4.10.0"]}}}
-    again = converge(testbed, MEMBERS, conda=changed)
+    again = converge(testbed, MEMBERS, conda_r_python=changed)
     assert again.status == "changed", again.error
     as_conda = "umask 002 && cd / && runuser -u gpuhost-conda -- "
     programs = [c.split(" -- ")[1].split()[0] for c in converging.changed_commands(again) if c.startswith(as_conda)]
     assert programs == ["/opt/conda/bin/conda", "/opt/conda/envs/ml/bin/python"], converging.changed_commands(again)
-    checks = converging.verify(testbed, MEMBERS, ROLES, f"conda.users={json.dumps(changed['users'])}",
-                               f"conda.envs={json.dumps(changed['envs'])}")
+    checks = converging.verify(testbed, MEMBERS, ROLES, f"conda_r_python.users={json.dumps(changed['users'])}",
+                               f"conda_r_python.envs={json.dumps(changed['envs'])}")
     assert checks.returncode == 0, checks.stdout[-3000:]
     logins = root(testbed, MEMBERS, "su - root -c true && su - gpuadmin -c true && su - mallory -c true")
     assert logins.ok, logins.stderr
@@ -130,12 +130,12 @@ def test_channel_tokens_and_index_passwords_appear_nowhere_but_in_the_credential
                                     "(nohup sh -c 'while [ -e /root/sampling ]; do ps -eww -o args; sleep 0.02; done "
                                     "> /root/processes.log' >/dev/null 2>&1 &)")
     assert logged.ok, logged.stderr
-    settings = [f"conda.channels={json.dumps([channel])}", f"conda.pip_index_url={index}",
-                f"conda.envs={json.dumps({'ml': ENV})}", "conda.users=[gpuadmin]"]
+    settings = [f"conda_r_python.channels={json.dumps([channel])}", f"conda_r_python.pip_index_url={index}",
+                f"conda_r_python.envs={json.dumps({'ml': ENV})}", "conda_r_python.users=[gpuadmin]"]
     other = {"ml": ENV, "other": {**ENV, "channels": [wrong]}}
     outputs = []
     for step, command, extra in (("plan", "plan", []), ("first", "converge", []), ("second", "converge", []),
-                                 ("wrong token", "converge", [f"conda.envs={json.dumps(other)}"])):
+                                 ("wrong token", "converge", [f"conda_r_python.envs={json.dumps(other)}"])):
         report = tmp_path / f"{step}.json" if command == "converge" else None
         code, output = cli(testbed, command, *settings, *extra, report=report)
         outputs.append((step, code, output, report.read_text() if report else ""))

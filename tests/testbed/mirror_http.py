@@ -62,7 +62,7 @@ def repo_settings(manifest: dict) -> dict:
         "nvidia_repo": {"url": f"{URL}/compute/cuda/repos", "key_fingerprint": fingerprint},
         "container_toolkit_repo": {"url": f"{URL}/libnvidia-container", "key_fingerprint": fingerprint},
         "docker_repo": {"url": f"{URL}/linux", "key_fingerprint": fingerprint},
-        "conda": _conda_settings(manifest["conda"]),
+        "conda_r_python": _conda_settings(manifest["conda"]),
     }
 
 

@@ -30,14 +30,14 @@ LISTING = "\n".join([
 
 def settings(**envs):
     values = registry.defaults([role])
-    values["conda"]["envs"] = envs
-    values["conda"]["channels"] = ["http://mirror/conda-forge"]
+    values["conda_r_python"]["envs"] = envs
+    values["conda_r_python"]["channels"] = ["http://mirror/conda-forge"]
     return values
 
 
 def env_step(name="ml", **options):
     values = settings(**{name: options})
-    wanted = definitions.wanted(name, options, values["conda"], values)
+    wanted = definitions.wanted(name, options, values["conda_r_python"], values)
     return environment.Environment("/opt/conda", wanted, OWNER, pip_index_url="http://mirror/pypi/simple")
 
 
@@ -115,7 +115,7 @@ def test_an_environment_yml_next_to_the_inventory_is_read(tmp_path):
                                      "  - python=3.11\n  - tabulate >=0.9\n  - pip:\n      - humanize==4.9.0\n")
     values = settings(ml={"file": "ml.yml", "kernels": False})
     values["inventory_dir"] = str(tmp_path)
-    wanted = definitions.wanted("ml", values["conda"]["envs"]["ml"], values["conda"], values)
+    wanted = definitions.wanted("ml", values["conda_r_python"]["envs"]["ml"], values["conda_r_python"], values)
     assert [s.text for s in wanted.conda] == ["python=3.11", "tabulate>=0.9"]
     assert [str(r) for r in wanted.pip] == ["humanize==4.9.0"] and wanted.channels == ["http://mirror/other"]
 
@@ -127,17 +127,17 @@ def test_a_lock_file_recreates_the_environment_only_when_it_differs(tmp_path):
         "linux-64/python-3.11.2-h9e318b2_1_cpython.tar.bz2", "linux-64/r-base-4.2.2-h1a8d2f0_0.tar.bz2",
         "noarch/tabulate-0.8.10-pyhd8ed1ab_0.tar.bz2", "linux-64/r-jsonlite-1.8.8-r42hc72bb7e_0.tar.bz2"]))
     values = settings(ml={"lock": str(lock)})
-    wanted = definitions.wanted("ml", values["conda"]["envs"]["ml"], values["conda"], values)
+    wanted = definitions.wanted("ml", values["conda_r_python"]["envs"]["ml"], values["conda_r_python"], values)
     step = environment.Environment("/opt/conda", wanted, OWNER, lock_path="/etc/gpuhost/conda/ml.txt")
     assert step.commands(facts()) == []
     lock.write_text(lock.read_text().replace("tabulate-0.8.10", "tabulate-0.9.0"))
-    step.wanted = definitions.wanted("ml", values["conda"]["envs"]["ml"], values["conda"], values)
+    step.wanted = definitions.wanted("ml", values["conda_r_python"]["envs"]["ml"], values["conda_r_python"], values)
     assert step.commands(facts()) == [AS_OWNER + "/opt/conda/bin/conda create --yes --quiet --prefix "
                                       "/opt/conda/envs/ml --file /etc/gpuhost/conda/ml.txt"]
 
 
 @pytest.mark.parametrize("options, message", [
-    ({"pyhton": "3.11"}, "unknown setting 'conda.envs.ml.pyhton' (did you mean 'python'?)"),
+    ({"pyhton": "3.11"}, "unknown setting 'conda_r_python.envs.ml.pyhton' (did you mean 'python'?)"),
     ({"lock": "x.lock", "python": "3.11"}, "lock names every package"),
     ({"packages": ["numpy; reboot"]}, "is not a conda package spec"),
     ({"channels": ["https://x/$(reboot)"]}, "is not an http(s) or file URL"),
@@ -145,7 +145,7 @@ def test_a_lock_file_recreates_the_environment_only_when_it_differs(tmp_path):
 def test_bad_environment_settings_are_refused_with_the_reason(options, message):
     values = settings(ml=options)
     with pytest.raises((InventoryError, StepError), match=re.escape(message)):
-        definitions.wanted("ml", options, values["conda"], values)
+        definitions.wanted("ml", options, values["conda_r_python"], values)
 
 
 def test_a_framework_needing_more_cuda_than_the_driver_runs_is_refused():
@@ -153,7 +153,7 @@ def test_a_framework_needing_more_cuda_than_the_driver_runs_is_refused():
     values = settings(ml={"python": "3.11", "framework": "pytorch", "cuda": "99.0"})
     with pytest.raises(InventoryError, match=r"asks for CUDA 99.0 from conda-forge, but driver branch \d+ on gpu1 "
                                              r"runs CUDA up to"):
-        definitions.framework_specs(host, values, "ml", values["conda"]["envs"]["ml"])
+        definitions.framework_specs(host, values, "ml", values["conda_r_python"]["envs"]["ml"])
     fitting = definitions.framework_specs(host, settings(), "ml", {"framework": "pytorch"})
     assert fitting[0].text == "pytorch=*=*cuda*" and fitting[1].name == "cuda-version"
 
@@ -232,7 +232,7 @@ def test_conda_init_runs_unless_the_dotfile_or_roots_record_says_it_ran(output, 
 
 def test_the_facts_round_trip_asks_for_everything_the_installer_and_conda_init_read():
     values = settings()
-    values["conda"]["init_users"] = ["alice"]
+    values["conda_r_python"]["init_users"] = ["alice"]
     request = role.facts(values)
     step = CondaInit("/opt/conda", "alice")
     assert Installer(URL, "a" * 64, "/opt/conda", "conda", OWNER).request().files <= request.files

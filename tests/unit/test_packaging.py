@@ -35,3 +35,12 @@ def test_the_tests_run_gpuhost_as_it_is_installed():
     else:
         assert location.parent != ROOT / "gpuhost", f"the tests import the checkout's {location}, not the installed gpuhost"
     assert Path(gpuhost.roles.cuda.__file__).resolve().parent.name == "cuda"
+
+
+def test_each_role_has_one_name_for_its_folder_settings_and_apply():
+    from gpuhost import registry
+
+    for module in registry.available().values():
+        key = registry.settings_key(module)
+        assert Path(module.__file__).parent.name == key, module.NAME
+        assert key in registry.role_defaults(module), f"{module.NAME}: its settings are not under {key!r}"

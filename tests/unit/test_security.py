@@ -68,12 +68,12 @@ def test_the_report_and_the_recap_hold_no_credentials():
 
 def test_a_setting_marked_secret_is_never_quoted_in_an_error():
     defaults = registry.defaults([role])
-    assert settings.secret_paths(defaults) == {"conda.channels", "conda.pip_index_url"}
+    assert settings.secret_paths(defaults) == {"conda_r_python.channels", "conda_r_python.pip_index_url"}
     with pytest.raises(InventoryError) as raised:
-        settings.check({"conda": {"channels": {"url": PRIVATE}}}, defaults)
-    assert TOKEN not in str(raised.value) and str(raised.value) == "'conda.channels' must be a list, not a mapping."
+        settings.check({"conda_r_python": {"channels": {"url": PRIVATE}}}, defaults)
+    assert TOKEN not in str(raised.value) and str(raised.value) == "'conda_r_python.channels' must be a list, not a mapping."
     with pytest.raises(InventoryError, match="not set in an inventory"):
-        settings.check({"secret_settings": {"conda.channels": False}}, defaults)
+        settings.check({"secret_settings": {"conda_r_python.channels": False}}, defaults)
 
 
 def test_a_link_at_the_target_is_refused_before_and_while_writing(tmp_path):
@@ -149,7 +149,7 @@ def test_an_uploaded_secret_is_written_from_its_private_copy(tmp_path):
 
 def conda_settings(**conda):
     values = registry.defaults([role])
-    values["conda"] = {**values["conda"], **conda}
+    values["conda_r_python"] = {**values["conda_r_python"], **conda}
     return values
 
 
@@ -191,7 +191,7 @@ def test_the_conda_account_is_made_once_without_a_login_shell():
         "(gpuhost)' gpuhost-conda"]
     step.predict(facts)
     assert step.commands(facts) == [] and Member("conda", []).commands(facts) == []
-    with pytest.raises(InventoryError, match="conda.owner: 'root' is not"):
+    with pytest.raises(InventoryError, match="conda_r_python.owner: 'root' is not"):
         Owner("root", "conda")
 
 
@@ -205,7 +205,7 @@ def test_without_credentials_there_is_no_credentials_file():
 @pytest.mark.parametrize("make, message", [
     (lambda: Installer(f"https://u:{PASSWORD}@mirror/Miniforge3.sh", "a" * 64, "/opt/conda", "conda", "c"),
      "the conda installer https://***@mirror/Miniforge3.sh carries credentials"),
-    (lambda: CondaInit("/opt/conda", "root"), "conda.init_users: not root"),
+    (lambda: CondaInit("/opt/conda", "root"), "conda_r_python.init_users: not root"),
     (lambda: credentials.split(f"http://mirror/t/{TOKEN}"), "names no channel after its credentials"),
     (lambda: credentials.split(f"http://mirror/t/{TOKEN}_x/c"), "carries a token conda does not read"),
 ])
