@@ -25,6 +25,7 @@ HELP = {
     "json": "print JSON",
     "check": "only show what would change (like plan)",
     "report": "write the JSON report to FILE",
+    "report-url": "also POST the JSON report to this http(s) URL (a collector the fleet already has)",
     "no-reboot": "never reboot; say that a reboot is pending instead",
     "allow-local-reboot": "allow rebooting this machine when --host local needs it",
     "junit": "write a JUnit XML report to FILE",
@@ -93,26 +94,31 @@ def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, ac
 
 
 @task(auto_shortflags=False, iterable=["set_"],
-      help=_help("host", "roles", "check", "parallel", "report", "set", "inventory", "no-reboot",
+      help=_help("host", "roles", "check", "parallel", "report", "report-url", "set", "inventory", "no-reboot",
                  "allow-local-reboot", "accept-new-host-keys", "shard"))
-def converge(c, host, roles="", check=False, parallel=10, report_="", set_=None, inventory="", no_reboot=False,
-             allow_local_reboot=False, accept_new_host_keys=False, shard=""):
+def converge(c, host, roles="", check=False, parallel=10, report_="", report_url="", set_=None, inventory="",
+             no_reboot=False, allow_local_reboot=False, accept_new_host_keys=False, shard=""):
     """Converge hosts: install and configure what the roles describe, reboot only when needed."""
     options = _options(set_, parallel, accept_new_host_keys, check=check, no_reboot=no_reboot,
                        allow_local_reboot=allow_local_reboot)
-    _run(host, roles, inventory, options, report_path=report_, plan=check, shard=shard)
+    _run(host, roles, inventory, options, report_path=report_, plan=check, shard=shard, report_url=report_url)
 
 
-def _run(host, roles, inventory_path, options, report_path="", json_out=False, plan=False, shard=""):
+def _run(host, roles, inventory_path, options, report_path="", json_out=False, plan=False, shard="", report_url=""):
     try:
         targets, available = _targets(host, inventory_path, shard)
         results = runner.run(targets, _role_list(roles), options, available)
     except GpuhostError as error:
         _fail(error)
+    mode = "plan" if plan else "converge"
     if report_path:
-        report.write(results, report_path)
+        report.write(results, report_path, mode)
+    if report_url:
+        problem = report.send(results, report_url, mode)
+        if problem:
+            print(f"warning: {settings.redact_text(problem)}", file=sys.stderr)
     if json_out:
-        print(json_module.dumps(report.as_dict(results), indent=2))
+        print(json_module.dumps(report.as_dict(results, mode), indent=2))
     else:
         print(report.recap(results))
         if report_path:
@@ -168,6 +174,28 @@ def inventory_(c, list_=False, host="", inventory=""):
     print(json_module.dumps(shown, sort_keys=True, indent=4, ensure_ascii=False))
 
 
+@task(name="report", auto_shortflags=False, iterable=["reports"], help={
+    "reports": "a report file or a glob of them (repeatable): push runs, shards, pull-mode hosts",
+    "json": "print the merged view as JSON", "html": "also write a self-contained HTML page to FILE"})
+def report_(c, reports=None, json=False, html=""):
+    """Merge reports into one fleet view: failed, drifted and reboot-pending hosts, and what runs where."""
+    import glob
+
+    paths = sorted({p for pattern in reports or [] for p in (glob.glob(pattern) or [pattern])})
+    if not paths:
+        _fail("give --reports FILE (repeatable, globs allowed).")
+    try:
+        loaded = {p: json_module.loads(open(p, encoding="utf-8").read()) for p in paths}
+    except (OSError, ValueError) as error:
+        _fail(f"a report could not be read: {error}.")
+    view = fleet.merge(loaded)
+    if html:
+        with open(html, "w", encoding="utf-8") as handle:
+            handle.write(fleet.html(view))
+    print(json_module.dumps(view, indent=2) if json else fleet.table(view))
+    raise Exit(code=1 if view["attention"]["failed"] else 0)
+
+
 class GpuhostProgram(Program):
     """Invoke's Program with gpuhost's options only: Invoke's others would be accepted and do nothing."""
 
@@ -181,7 +209,7 @@ class GpuhostProgram(Program):
         return every
 
 
-namespace = Collection(facts, plan, converge, verify, resolve, inventory_)
+namespace = Collection(facts, plan, converge, verify, resolve, inventory_, report_)
 program = GpuhostProgram(namespace=namespace, version=__version__, name="gpuhost", binary="gpuhost")
 
 

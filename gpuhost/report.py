@@ -5,14 +5,17 @@ in every command, diff, note and error, whichever step or host produced them.
 """
 
 import json
+from datetime import datetime, timezone
 
+from gpuhost import fleet
 from gpuhost.settings import redact, redact_text
 
 COLUMNS = ("host", "status", "changed", "commands", "rebooted", "seconds")
 
 
-def as_dict(results):
-    """The `--report` JSON: per host status, counts, time, and every step with its commands."""
+def as_dict(results, mode="converge"):
+    """The `--report` JSON: when and what ran (`plan` or `converge`), per host status, counts, time, what
+    runs there (`summary`), and every step with its commands; `gpuhost report` merges many of these."""
     hosts = {}
     for result in results:
         roles = {}
@@ -24,15 +27,34 @@ def as_dict(results):
         hosts[result.name] = {
             "status": result.status, "changed": result.changed, "remote_commands": result.remote_commands,
             "duration_s": result.duration_s, "rebooted": result.rebooted, "error": result.error,
-            "reboot_pending": result.reboot_pending, "roles": roles,
+            "reboot_pending": result.reboot_pending, "summary": fleet.summary(result.facts) if result.facts else {},
+            "roles": roles,
         }
-    return redact({"hosts": hosts})
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return redact({"finished_at": finished, "mode": mode, "hosts": hosts})
 
 
-def write(results, path):
+def write(results, path, mode="converge"):
     with open(path, "w", encoding="utf-8") as handle:
-        json.dump(as_dict(results), handle, indent=2, sort_keys=False)
+        json.dump(as_dict(results, mode), handle, indent=2, sort_keys=False)
         handle.write("\n")
+
+
+def send(results, url, mode="converge", timeout=30):
+    """POST the report as JSON to `url`; returns why it could not be sent, or ''."""
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        return f"the report URL {url} is not http(s); the report was not sent."
+    body = json.dumps(as_dict(results, mode)).encode()
+    request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as answer:
+            answer.read()
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return f"the report could not be sent to {url}: {getattr(error, 'reason', None) or error}."
+    return ""
 
 
 def recap(results):
