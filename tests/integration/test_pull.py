@@ -25,9 +25,9 @@ UNIT = "gpuhost-converge.service"
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-def readme_unit():
-    """The unit file of the README's pull mode section."""
-    block = re.search(rf"```ini\n# /etc/systemd/system/{UNIT}[^\n]*\n(.*?)```", README.read_text(), re.S)
+def readme_unit(name):
+    """A unit file of the README's pull mode section."""
+    block = re.search(rf"```ini\n# /etc/systemd/system/{re.escape(name)}[^\n]*\n(.*?)```", README.read_text(), re.S)
     return block.group(1)
 
 
@@ -61,9 +61,12 @@ def wait_for_boot_run(testbed, timeout=120):
 
 
 def test_a_host_converges_itself_through_its_own_reboot_from_the_readmes_unit(testbed, gpuhost_inside):
+    timer = UNIT.replace(".service", ".timer")
     with testbed.connect(HOST) as c:
-        c.run(f"printf %s {shlex.quote(readme_unit())} > /etc/systemd/system/{UNIT} && "
-              f"systemctl daemon-reload && systemctl enable {UNIT}", hide=True)
+        for name in (UNIT, timer):
+            c.run(f"printf %s {shlex.quote(readme_unit(name))} > /etc/systemd/system/{name}", hide=True)
+        c.run(f"systemctl daemon-reload && systemctl enable {UNIT} && systemctl enable --now {timer}", hide=True)
+        assert c.run(f"systemctl is-active {timer}", hide=True).stdout.strip() == "active"
     boot = testbed.boot_id(HOST)
     first = run_unit(testbed)
     assert first["rebooted"] and first["reboot_pending"].startswith("rebooting now (the nvidia module is not loaded)")
