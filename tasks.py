@@ -19,8 +19,7 @@ from tests.testbed.tasks import ns as testbed
 GPUHOST = shlex.quote(str(Path(sys.executable).with_name("gpuhost")))  # the one installed beside invoke
 DEMO_HOST = "tb9"
 DEMO_REPORT = ".testbed/demo-report.json"
-# The test mirror's Docker CE has no engine: the demo runs Debian's docker.io, which starts containers.
-DEMO_SETTINGS = ["docker.source=distro", "docker.users=[gpuadmin]", "conda_r_python.users=[gpuadmin]",
+DEMO_SETTINGS = ["docker.users=[gpuadmin]", "conda_r_python.users=[gpuadmin]",
                  "conda_r_python.envs={ml: {python: '3.11', r: '4.2', packages: [tabulate], pip: [humanize]}}"]
 
 

@@ -47,6 +47,8 @@ class Reboot(Step):
         return commands[-1].partition("  # ")[2]
 
     def predict(self, facts):
+        remember = f"{facts.get('boot_id', '')}\t{self.reason(facts)}\n"
+        facts.setdefault("files", {})[MEMORY] = {"path": MEMORY, "kind": "regular file", "content": remember}
         if self.after_boot:
             self.after_boot(facts)
         facts["boot_id"] = "(after reboot)"

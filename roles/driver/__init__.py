@@ -23,19 +23,20 @@ from gpuhost.steps import Check, Phase
 
 NAME = "driver"
 REQUIRES = ()
-PIN_PACKAGES = ("cuda-drivers*", "nvidia-*", "libnvidia-*", "libcuda1", "firmware-nvidia-*", "linux-modules-nvidia-*")
+# Name prefixes of every package of a driver branch. Debian's tree (which NVIDIA's debian12
+# repository builds) ties its parts together at exact versions and names some outside nvidia-*:
+# xserver-xorg-video-nvidia, libgl1-nvidia-glvnd-glx, libglx-nvidia0, libegl-nvidia0 … A part the
+# pin misses keeps the newest branch as its candidate, and an older branch cannot be installed.
+FAMILIES = ("cuda-drivers", "nvidia-", "libnvidia-", "libcuda", "libnvcuvid", "libnvoptix", "libxnvctrl",
+            "firmware-nvidia-", "linux-modules-nvidia-", "xserver-xorg-video-nvidia", "libgl1-nvidia-",
+            "libglx-nvidia", "libegl-nvidia", "libgles-nvidia")
+PIN_PACKAGES = tuple(f"{family}*" for family in FAMILIES)
+# NVIDIA's CUDA repositories publish nvidia-driver-pinning-<branch> from R570 (debian12: 570, 580, …).
+PINNING_FROM = 570
 UNATTENDED = "/etc/apt/apt.conf.d/51gpuhost-nvidia-driver"
-UNATTENDED_TEXT = """\
-// Written by gpuhost: a driver upgrade needs a matching module and a reboot, so it is done on purpose.
-Unattended-Upgrade::Package-Blacklist {
-    "cuda-drivers";
-    "nvidia-";
-    "libnvidia-";
-    "libcuda1";
-    "firmware-nvidia-";
-    "linux-modules-nvidia-";
-};
-"""
+UNATTENDED_TEXT = (
+    "// Written by gpuhost: a driver upgrade needs a matching module and a reboot, so it is done on purpose.\n"
+    "Unattended-Upgrade::Package-Blacklist {\n" + "".join(f'    "{family}";\n' for family in FAMILIES) + "};\n")
 MODULE_FILES = ("/lib/modules/*/updates/dkms/nvidia*.ko*", "/lib/modules/*/kernel/nvidia-*/nvidia.ko*")
 SOURCES = ("nvidia", "ubuntu")
 REBOOT_HINT = ("Why the module does not load is in `dkms status`, `journalctl -k -b | grep -i -e nvidia -e nouveau` "
@@ -62,7 +63,7 @@ def steps(host, settings):
     if mine["source"] == "nvidia":
         yield from _nvidia.repository(stack, settings)
     yield preferences("gpuhost-nvidia-driver", PIN_PACKAGES, f"version {stack.driver.branch}.*", 1001)
-    yield _install(host.facts, wanted, mine)
+    yield _install(host.facts, wanted, mine, _pinning_package(stack, mine["source"], wanted))
     if mine["source"] == "nvidia":
         yield _rebuild_module(host.facts)
     if mine["blacklist_nouveau"]:
@@ -84,8 +85,17 @@ def _packages(stack, source, facts):
     return names
 
 
-def _install(facts, wanted, mine):
+def _pinning_package(stack, source, wanted):
+    """NVIDIA's own pin of the branch, which keeps later upgrades on it (gpuhost's pin does that
+    for this transaction: the package's file only counts from the next apt run)."""
+    name = f"nvidia-driver-pinning-{stack.driver.branch}"
+    return name if source == "nvidia" and stack.driver.branch >= PINNING_FROM and name not in wanted else None
+
+
+def _install(facts, wanted, mine, pinning=None):
     extra = {f"linux-headers-{facts.get('kernel')}": None} if mine["source"] == "nvidia" else {}
+    if pinning:
+        extra[pinning] = None
     replaced = installed.superseded(facts, wanted, mine["source"]) if mine["replace"] else []
     return Packages(install={**{n: None for n in wanted}, **extra}, hold=wanted, absent=replaced,
                     name="driver packages " + " ".join(wanted))

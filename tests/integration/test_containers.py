@@ -1,7 +1,7 @@
 """The docker and nvidia-toolkit roles on test hosts: a real dockerd (Debian's docker.io) runs inside them.
 
-The fixture Docker CE has no engine, so scenarios that start containers use `docker.source=distro`;
-Docker CE is exercised through plans (its repository, versions and the conflicting packages).
+These scenarios use `docker.source=distro`; Docker CE, the default, runs containers in
+test_fixture_sources.py, and here its switch from docker.io is planned.
 """
 
 import functools

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from gpuhost.ops.apt import preferences
+from gpuhost.roles import driver
 from tests.testbed import mirror
+from tests.testbed.mirror import catalog, debian
 
 pytestmark = pytest.mark.skipif(not (shutil.which("apt-get") and shutil.which("apt-ftparchive")
                                      and shutil.which("dpkg-deb") and shutil.which("gpg")),
@@ -21,6 +24,7 @@ pytestmark = pytest.mark.skipif(not (shutil.which("apt-get") and shutil.which("a
 
 KERNEL = "6.1.0-40-cloud-amd64"
 TRT10 = "10.8.0.43-1+cuda12.8"
+DOCKER_POOL = "linux/debian/dists/bookworm/pool/stable/amd64"
 
 
 @pytest.fixture(scope="session")
@@ -71,12 +75,12 @@ def stub_source(tmp: Path, repo_dirs: list[Path]) -> str:
             fields = dict(re.findall(r"^(\S+): (.*)$", stanza, re.M))
             if "Package" in fields:
                 provided |= {fields["Package"], *_names(fields.get("Provides", ""))}
-                wanted |= _names(fields.get("Depends", ""))
+                wanted |= _names(fields.get("Depends", "")) | _names(fields.get("Pre-Depends", ""))
     stubs = tmp / "stubs"
     for name in sorted(wanted - provided):
         root = tmp / "stub-root" / name / "DEBIAN"
         root.mkdir(parents=True)
-        (root / "control").write_text(f"Package: {name}\nVersion: 99\nArchitecture: all\n"
+        (root / "control").write_text(f"Package: {name}\nVersion: 99:99\nArchitecture: all\n"
                                       f"Maintainer: stub <stub@invalid>\nDescription: stub\n")
         stubs.mkdir(exist_ok=True)
         subprocess.run(["dpkg-deb", "--root-owner-group", "-Zgzip", "--build", root.parent, stubs], check=True,
@@ -190,7 +194,7 @@ def test_pinned_tensorrt_10_set_resolves(built, tmp_path):
     names = [n for n, versions in manifest["repos"]["cuda-debian12"]["packages"].items() if TRT10 in versions]
     plan = cuda_apt(built, tmp_path).install(*(f"{n}={TRT10}" for n in names))
     assert plan["tensorrt"] == TRT10 and plan["libnvinfer10"] == TRT10
-    assert set(plan.values()) == {TRT10} | {"99"}
+    assert set(plan.values()) == {TRT10} | {"99:99"}
 
 
 def test_cudnn_pin_resolves_its_exact_family(built, tmp_path):
@@ -268,3 +272,108 @@ def test_nvidia_ctk_merges_the_runtime_into_daemon_json(built, tmp_path):
     assert json.loads(config.read_text()) == {
         "default-runtime": "nvidia", "log-driver": "journald",
         "runtimes": {"nvidia": {"args": [], "path": "nvidia-container-runtime"}}}
+
+
+def test_every_catalog_entry_names_the_real_source_it_comes_from():
+    assert catalog.unsourced(catalog.load()) == []
+
+
+def test_a_catalog_entry_without_a_source_is_refused(tmp_path):
+    path = tmp_path / "catalog.yaml"
+    path.write_text("groups:\n"
+                    "  - {id: sourced, source: 'Debian bookworm dkms 3.0.10-8+deb12u1 control', packages: [{name: a}]}\n"
+                    "  - {id: bare, packages: [{name: b, source: 'NVIDIA forum thread'}, {name: c}]}\n"
+                    "debian_debs: {tini: {version: '0.19.0-1+b3', source: ''}}\n")
+    with pytest.raises(ValueError, match=r"no `source:` for bare/c, debian_debs/tini;"):
+        catalog.load(path)
+
+
+def role_pin(tmp_path, packages, branch) -> Path:
+    """The driver role's apt preferences file for a branch, as it writes it on a host."""
+    path = tmp_path / "gpuhost-nvidia-driver"
+    path.write_bytes(preferences("gpuhost-nvidia-driver", packages, f"version {branch}.*", 1001).content)
+    return path
+
+
+def test_the_driver_roles_pin_installs_an_older_branch_of_debians_tree(built, tmp_path):
+    apt = cuda_apt(built, tmp_path, preferences=role_pin(tmp_path, driver.PIN_PACKAGES, 580))
+    plan = apt.install("cuda-drivers-580", "nvidia-driver-pinning-580")
+    parts = {name: version for name, version in plan.items() if version.startswith(("580.", "590.", "595."))}
+    assert {"xserver-xorg-video-nvidia", "libgl1-nvidia-glvnd-glx", "libglx-nvidia0", "libegl-nvidia0", "nvidia-egl-icd",
+            "nvidia-vdpau-driver", "nvidia-alternative", "nvidia-settings", "nvidia-xconfig", "libcuda1"} <= set(parts)
+    assert set(parts.values()) == {"580.95.05-1"}
+
+
+def test_a_pin_of_the_nvidia_prefixes_alone_cannot_install_an_older_branch(built, tmp_path):
+    narrow = ("cuda-drivers*", "nvidia-*", "libnvidia-*", "libcuda1", "firmware-nvidia-*")
+    apt = cuda_apt(built, tmp_path, preferences=role_pin(tmp_path, narrow, 580))
+    result = apt.run("install", "-s", "-y", "--no-install-recommends", "cuda-drivers-580")
+    assert result.returncode == 100
+    assert "Depends: xserver-xorg-video-nvidia (= 580.95.05-1) but it is not going to be installed" in result.stdout
+
+
+def test_cuda_drivers_of_a_branch_asks_for_its_first_release_and_the_x_tools(built, tmp_path):
+    root, _ = built
+    fields = stanza(root / "compute/cuda/repos/debian12/x86_64/Packages", "cuda-drivers-580", "580.95.05-1")
+    assert fields["Depends"] == ("nvidia-driver (>= 580.65.06), nvidia-driver-cuda (>= 580.65.06), "
+                                 "nvidia-kernel-dkms (>= 580.65.06), nvidia-settings (>= 580.65.06), "
+                                 "nvidia-xconfig (>= 580.65.06)")
+
+
+def test_container_toolkit_1_18_takes_only_the_tools_of_its_own_release(built, tmp_path):
+    root, manifest = built
+    apt = Apt(tmp_path, [flat_source(root, manifest["repos"]["container-toolkit"]["path"], manifest["keyring"])])
+    assert apt.run("update").returncode == 0
+    assert apt.install("nvidia-container-toolkit=1.17.8-1", "nvidia-container-toolkit-base=1.17.8-1",
+                       "libnvidia-container-tools=1.18.0-1")["nvidia-container-toolkit"] == "1.17.8-1"
+    refused = apt.run("install", "-s", "-y", "nvidia-container-toolkit=1.18.0-1", "libnvidia-container-tools=1.17.8-1")
+    assert refused.returncode == 100
+    assert "libnvidia-container-tools (= 1.18.0-1) but 1.17.8-1 is to be installed" in refused.stdout
+
+
+def test_docker_ce_carries_debians_engine_under_dockers_names_and_paths(built, tmp_path):
+    root, _ = built
+    unpacked = {}
+    for deb in ("docker-ce_28.0.4-1~debian.12~bookworm_amd64.deb", "docker-ce-cli_28.0.4-1~debian.12~bookworm_amd64.deb",
+                "containerd.io_1.7.27-1_amd64.deb"):
+        unpacked[deb.split("_")[0]] = target = tmp_path / deb.split("_")[0]
+        subprocess.run(["dpkg-deb", "-x", root / DOCKER_POOL / deb, target], check=True)
+    debs = debian.debs(catalog.load()["debian_debs"])
+    (tmp_path / "debian").mkdir()
+    originals = debian.unpack(debs, tmp_path / "debian")
+    for package, path, origin, origin_path in [
+            ("docker-ce", "usr/bin/dockerd", "docker.io", "usr/sbin/dockerd"),
+            ("docker-ce", "usr/libexec/docker/docker-init", "tini", "usr/bin/tini-static"),
+            ("docker-ce-cli", "usr/bin/docker", "docker.io", "usr/bin/docker"),
+            ("containerd.io", "usr/bin/containerd", "containerd", "usr/bin/containerd"),
+            ("containerd.io", "usr/bin/runc", "runc", "usr/sbin/runc")]:
+        copied = unpacked[package] / path
+        assert copied.stat().st_mode & 0o111 and copied.read_bytes() == (originals[origin] / origin_path).read_bytes()
+    unit = (unpacked["docker-ce"] / "lib/systemd/system/docker.service").read_text()
+    assert "ExecStart=/usr/bin/dockerd -H fd:// --containerd=/run/containerd/containerd.sock\n" in unit
+    assert (unpacked["docker-ce"] / "lib/systemd/system/docker.socket").exists()
+    assert (unpacked["containerd.io"] / "lib/systemd/system/containerd.service").exists()
+
+
+def test_docker_ce_replaces_the_distributions_engine_in_one_transaction(built, tmp_path):
+    root, manifest = built
+    path = manifest["repos"]["docker-bookworm"]["path"]
+    sources = [f"deb [signed-by={manifest['keyring']}] file:{root / path} bookworm stable"]
+    index = root / path / "dists/bookworm/stable/binary-amd64"
+    sources.append(stub_source(tmp_path, [index]))
+    apt = Apt(tmp_path / "apt", sources)
+    assert apt.run("update").returncode == 0
+    plan = apt.install("docker-ce=5:28.0.4-1~debian.12~bookworm", "docker-ce-cli=5:28.0.4-1~debian.12~bookworm",
+                       "containerd.io")
+    assert plan["containerd.io"] == "1.7.27-1"
+    fields = stanza(index / "Packages", "containerd.io", "1.7.27-1")
+    assert (fields["Provides"], fields["Conflicts"]) == ("containerd, runc", "containerd, runc")
+
+
+def stanza(index: Path, name: str, version: str) -> dict:
+    """One package's control fields from a Packages index."""
+    for text in index.read_text().split("\n\n"):
+        fields = dict(re.findall(r"^(\S+): (.*)$", text, re.M))
+        if (fields.get("Package"), fields.get("Version")) == (name, version):
+            return fields
+    raise AssertionError(f"{name} {version} is not in {index}")

@@ -1,10 +1,13 @@
 """The signed fixture mirror: NVIDIA's, Docker's and Canonical's apt repositories in miniature.
 
-The packages carry the real names, versions and dependency shapes (catalog.yaml) so the roles
-run their real apt commands against it; their contents are stand-ins (scripts and text files)
-that follow the simulated-GPU contract of docs/design.md. build() is cached: it does nothing
-when the catalog, the sources, the kernels and the keys are those of the last build.
+The packages carry the real names, versions and dependency shapes (catalog.yaml, each entry with
+its source) so the roles run their real apt commands against it; the NVIDIA contents are stand-ins
+(scripts and text files) that follow the simulated-GPU contract of docs/design.md, while Docker
+CE's engine is Debian's own dockerd, containerd and runc (debian.py) under Docker's names and
+paths. build() is cached: it does nothing when the catalog, the sources, the kernels and the keys
+are those of the last build.
 """
+import fcntl
 import hashlib
 import json
 import shutil
@@ -12,8 +15,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ..system import ensure_packages
-from . import catalog, debs, repos, sign
+from ..system import cache_dir, ensure_packages
+from . import catalog, debian, debs, repos, sign
 
 HERE = Path(__file__).parent
 MANIFEST = ".manifest.json"
@@ -36,32 +39,47 @@ def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_di
     dest = Path(dest)
     good, wrong = sign.ensure("good", key_dir), sign.ensure("wrong", key_dir)
     digest = _inputs_digest(kernel_release, list(ubuntu_kernels) + list(extra_kernels), good, wrong)
-    cached = _cached(dest, digest)
-    if cached:
-        return cached
-    started = time.monotonic()
-    staging = dest.with_name(dest.name + ".new")
-    shutil.rmtree(staging, ignore_errors=True)
-    manifest = _build_into(staging, kernel_release, list(ubuntu_kernels), good, wrong, list(extra_kernels))
-    manifest.update(digest=digest, build_seconds=round(time.monotonic() - started, 1))
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    swap_in(staging, dest)
-    return manifest
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with open(dest.with_name(dest.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test sessions sharing the cache build one at a time, then reuse
+        cached = _cached(dest, digest)
+        if cached:
+            return cached
+        started = time.monotonic()
+        staging = dest.with_name(dest.name + ".new")
+        shutil.rmtree(staging, ignore_errors=True)
+        manifest = _build_into(staging, kernel_release, list(ubuntu_kernels), good, wrong, list(extra_kernels))
+        manifest.update(digest=digest, build_seconds=round(time.monotonic() - started, 1))
+        (staging / MANIFEST).write_text(json.dumps(manifest, indent=2))
+        swap_in(staging, dest)
+        return manifest
 
 
 def _build_into(root: Path, kernel_release: str, ubuntu_kernels: list[str], good, wrong, extra_kernels=()) -> dict:
     data = catalog.load()
-    contents = catalog.expand(data, kernel_release, ubuntu_kernels, extra_kernels)
+    store = root.parent / (root.name + ".store")
+    roots = debian.unpack(debian.debs(data["debian_debs"]), _unpack_dir(store))
+    contents = catalog.expand(data, kernel_release, ubuntu_kernels, extra_kernels, debian_roots=roots)
     pairs = [(p, data["repos"][name]["maintainer"]) for name, packages in contents.items() for p in packages]
-    built = debs.build_all(pairs, root.parent / (root.name + ".store"))
+    built = debs.build_all(pairs, store)
     with ThreadPoolExecutor() as pool:
         releases = dict(zip(contents, pool.map(
             lambda name: repos.publish(root, data["repos"][name], contents[name], built), contents)))
         list(pool.map(lambda release: repos.sign_or_strip(release, good), releases.values()))
-    shutil.rmtree(root.parent / (root.name + ".store"))
+    shutil.rmtree(store)
     _variants(root, data, good, wrong)
     _key_files(root, data, good)
     return _manifest(data, contents, good, wrong)
+
+
+def _unpack_dir(store: Path) -> Path:
+    """Where Debian's packages are unpacked: kept in the cache when the mirror is on the cache's
+    file system (its files are then hard-linked, never copied), else in this build's store."""
+    kept = cache_dir() / "debian-debs" / "unpacked"
+    kept.mkdir(parents=True, exist_ok=True)
+    here = store / "debian"
+    here.mkdir(parents=True, exist_ok=True)
+    return kept if kept.stat().st_dev == here.stat().st_dev else here
 
 
 def _variants(root: Path, data: dict, good, wrong) -> None:

@@ -2,6 +2,8 @@
 
 Templates are expanded per instance (or per combination of instance lists) so that one line of
 YAML stands for the same package at every release, the way the real repositories repeat it.
+Every template names the real source of its name, version, relations and files (`source:`, its
+own or its group's); load() refuses a catalog with an entry that does not.
 """
 import itertools
 import re
@@ -13,13 +15,14 @@ import yaml
 HERE = Path(__file__).parent
 CATALOG = HERE / "catalog.yaml"
 SOURCES = HERE / "files"
-RELATIONS = ("depends", "recommends", "conflicts", "breaks", "replaces", "provides")
+RELATIONS = ("pre_depends", "depends", "recommends", "conflicts", "breaks", "replaces", "provides")
 UBUNTU_SUITES = {"5.15.": "jammy", "6.8.": "noble"}
 
 
 @dataclass
 class Package:
-    """One binary package: control fields, files (path -> bytes or symlink target), scripts."""
+    """One binary package: control fields, files (path -> bytes, or the Path of a file to copy),
+    links, scripts."""
     name: str
     version: str
     arch: str
@@ -32,20 +35,43 @@ class Package:
     triggers: str = ""
 
 
-def load() -> dict:
-    return yaml.safe_load(CATALOG.read_text())
+def load(path: Path = CATALOG) -> dict:
+    data = yaml.safe_load(path.read_text())
+    missing = unsourced(data)
+    if missing:
+        raise ValueError(f"{path.name}: no `source:` for {', '.join(missing)}; name the real package, "
+                         "control file or page each fixture's name, version, relations and files come from")
+    return data
 
 
-def expand(data: dict, kernel_release: str, ubuntu_kernels: list[str], extra_kernels=()) -> dict[str, list[Package]]:
-    """Every repository's packages: {repo name: [Package]}; raises on a (name, version) clash."""
+def unsourced(data: dict) -> list[str]:
+    """The entries (group/package templates, Debian debs) that name no real source."""
+    missing = [f"{group['id']}/{template['name']}" for group in data["groups"] for template in group["packages"]
+               if not _named(template.get("source", group.get("source")))]
+    missing += [f"debian_debs/{name}" for name, spec in data.get("debian_debs", {}).items()
+                if not _named(spec.get("source"))]
+    return missing
+
+
+def _named(source) -> bool:
+    sources = [source] if isinstance(source, str) else source or []
+    return bool(sources) and all(isinstance(s, str) and s.strip() for s in sources)
+
+
+def expand(data: dict, kernel_release: str, ubuntu_kernels: list[str], extra_kernels=(),
+           debian_roots: dict | None = None) -> dict[str, list[Package]]:
+    """Every repository's packages: {repo name: [Package]}; raises on a (name, version) clash.
+
+    `debian_roots`: {Debian package: the directory it is unpacked in}, for files taken from it."""
     lists = {**data["instances"], **_kernel_lists(kernel_release, ubuntu_kernels, extra_kernels)}
+    left_out = set(data.get("left_out", ()))
     repos: dict[str, dict] = {name: {} for name in data["repos"]}
     for group in data["groups"]:
         for combo in itertools.product(*(lists[name] for name in group["each"])):
             values = _with({k: v for part in combo for k, v in part.items()}, group.get("with", {}))
             for template in group["packages"]:
                 if _selected(template, values):
-                    package = _package(template, values)
+                    package = _package(template, values, left_out, debian_roots or {})
                     for repo in group["repos"]:
                         _add(repos[repo.format_map(values)], package)
     return {name: list(packages.values()) for name, packages in repos.items()}
@@ -88,27 +114,38 @@ def _selected(template: dict, values: dict) -> bool:
     return values[key] == wanted
 
 
-def _package(template: dict, values: dict) -> Package:
+def _package(template: dict, values: dict, left_out: set, debian_roots: dict) -> Package:
     fmt = lambda text: text.format_map(values)
     name = fmt(template["name"])
-    local = {**values, "flavor": template.get("flavor", ""), "package": name}
-    relations = {r: [fmt(x) for x in template.get(r, [])] for r in RELATIONS}
+    local = {**values, "flavor": template.get("flavor", ""), "package": name, "version": fmt(template["version"])}
+    relations = {r: _kept([fmt(x) for x in template.get(r, [])], left_out) for r in RELATIONS}
     relations["conflicts"] = [c for c in relations["conflicts"] if c != name]
     package = Package(name=name, version=fmt(template["version"]), arch=template.get("arch", "amd64"),
                       description=fmt(template["description"]), relations=relations,
                       triggers="activate-noawait ldconfig\n" if template.get("triggers") else "")
     for path, spec in template.get("files", {}).items():
-        _add_file(package, fmt(path), spec, fmt, local)
+        _add_file(package, fmt(path), spec, fmt, local, debian_roots)
     for script, source in template.get("scripts", {}).items():
         package.scripts[script] = _source(source, local)
     return package
 
 
-def _add_file(package: Package, path: str, spec, fmt, local: dict) -> None:
+def _kept(clauses: list[str], left_out: set) -> list[str]:
+    """The relation clauses that name no left-out Debian package (a clause goes with any of its alternatives)."""
+    return [c for c in clauses if not {alt.split()[0] for alt in c.split("|")} & left_out]
+
+
+def _add_file(package: Package, path: str, spec, fmt, local: dict, debian_roots: dict) -> None:
     if isinstance(spec, str):
         package.files[path] = fmt(spec).encode()
     elif "link" in spec:
         package.links[path] = fmt(spec["link"])
+    elif "deb" in spec:
+        if spec["deb"] not in debian_roots:
+            raise ValueError(f"{package.name}: {path} comes from Debian's {spec['deb']}, which is not unpacked")
+        origin = debian_roots[spec["deb"]] / spec["path"].lstrip("/")
+        package.files[path] = origin
+        package.modes[path] = origin.stat().st_mode & 0o7777
     else:
         package.files[path] = _source(spec["source"], local).encode()
         package.modes[path] = int(spec.get("mode", "0644"), 8)
