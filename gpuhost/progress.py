@@ -1,8 +1,10 @@
-"""Progress of long apt work, one short line at a time, readable with many hosts in parallel and in a log.
+"""Progress of long apt and conda work, one short line at a time, readable with many hosts in parallel and in a log.
 
 apt reports on its status channel (`-o APT::Status-Fd=1`): `dlstatus:<n>:<percent>:<what>` while
 downloading, `pmstatus:<package>:<percent>:<what>` while dpkg installs. A line is shown when the
 phase changes, every `STEP` percent, or after `QUIET` seconds without one, never more often.
+conda, even with `--quiet`, names each phase as it starts ("Solving environment: ...working... done",
+conda/conda#9108): each is shown once, when it starts.
 """
 
 import time
@@ -46,3 +48,24 @@ class AptProgress(StreamWatcher):
         if PHASES[kind] != phase or percent >= last + STEP or now - when >= QUIET:
             self.shown = (PHASES[kind], percent, now)
             self.say(f"apt {PHASES[kind]} {percent:.0f}%: {fields[2].strip()}")
+
+
+CONDA_PHASES = ("Collecting package metadata", "Solving environment", "Downloading and Extracting Packages",
+                "Preparing transaction", "Verifying transaction", "Executing transaction")
+
+
+class CondaProgress(StreamWatcher):
+    """Reports each of conda's phases through `say` as soon as conda names it."""
+
+    def __init__(self, say, what):
+        super().__init__()
+        self.say, self.what = say, what
+        self.shown = set()
+
+    def submit(self, stream):
+        started = sorted((stream.find(phase), phase) for phase in CONDA_PHASES if phase not in self.shown)
+        for at, phase in started:
+            if at >= 0:
+                self.shown.add(phase)
+                self.say(f"conda {self.what}: {phase[0].lower()}{phase[1:]}")
+        return []

@@ -56,7 +56,11 @@ class Step:
 
     def execute(self, host, commands):
         """Run the commands on the host, all in one remote command."""
-        host.run(" && ".join(f"{{ {c}; }}" for c in commands), sudo=True, what=self.name)
+        host.run(" && ".join(f"{{ {c}; }}" for c in commands), sudo=True, what=self.name, watch=self.watcher(host))
+
+    def watcher(self, host):
+        """What reads the output while the commands run (progress), or None."""
+        return None
 
     def __repr__(self):
         return f"<{type(self).__name__} {self.role}:{self.name}>"

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 from gpuhost.errors import StepError
 from gpuhost.facts import Request
+from gpuhost.progress import CondaProgress
 from gpuhost.roles.conda_r_python import specs
 from gpuhost.roles.conda_r_python.credentials import Credentials
 from gpuhost.roles.conda_r_python.owner import as_owner
@@ -103,6 +104,9 @@ class Environment(Step):
             words += ["--override-channels"] + [w for c in public for w in ("--channel", c)]
             words += ["--strict-channel-priority"] if self.strict else []
         return as_owner(self.owner, words + list(arguments), self.credentials.environment())
+
+    def watcher(self, host):
+        return CondaProgress(host.progress, self.wanted.name) if host.progress else None
 
     def execute(self, host, commands):
         try:

@@ -1,6 +1,6 @@
 """apt's status lines become a few progress lines: on a new phase, every 10 %, never a flood."""
 
-from gpuhost.progress import AptProgress
+from gpuhost.progress import AptProgress, CondaProgress
 
 # As apt 2.6 prints them with -o APT::Status-Fd=1 (Debian 12), between its ordinary output.
 OUTPUT = """\
@@ -40,3 +40,17 @@ def test_each_phase_and_each_ten_percent_is_one_line():
 def test_output_arriving_in_pieces_is_read_once_and_only_whole_lines():
     pieces = [OUTPUT[i:i + 7] for i in range(0, len(OUTPUT), 7)]
     assert shown(pieces) == shown([OUTPUT])
+
+
+def test_each_conda_phase_is_one_line_when_it_starts():
+    # conda 24 with --quiet, as conda/conda#9108 shows it (phases on stdout, no progress bars)
+    output = ("Channels:\n - conda-forge\nPlatform: linux-64\nCollecting package metadata (repodata.json): done\n"
+              "Solving environment: ...working... done\n\n## Package Plan ##\n\nPreparing transaction: ...working... done\n"
+              "Verifying transaction: ...working... done\nExecuting transaction: ...working... done\n")
+    lines = []
+    watcher = CondaProgress(lines.append, "ml")
+    for end in range(0, len(output) + 1, 9):
+        watcher.submit(output[:end])
+    assert lines == ["conda ml: collecting package metadata", "conda ml: solving environment",
+                     "conda ml: preparing transaction", "conda ml: verifying transaction",
+                     "conda ml: executing transaction"]
