@@ -35,15 +35,24 @@ def for_host(host, settings):
         if arch is None:
             raise ResolveError(f"{host.name} is {facts.get('arch')}; NVIDIA's repositories serve x86_64 and sbsa (arm64 servers).")
         cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy,
-                                      kernel_flavour=kernel_flavour(facts.get("kernel", "")),
+                                      kernel_flavour=kernel_flavour(facts),
                                       nvswitches=len(facts.get("nvswitches", [])))
     return cache[key]
 
 
-def kernel_flavour(release):
-    """Ubuntu's kernel flavour from a release: `5.15.0-1051-gcp` → `gcp`, `6.8.0-49-generic` → `generic`."""
-    match = re.match(r"^\d+\.\d+\.\d+-\d+-([a-z0-9-]+)$", release)
-    return match.group(1) if match else "generic"
+def kernel_flavour(facts):
+    """The flavour in Canonical's module package names, found as ubuntu-drivers finds it
+    (UbuntuDrivers/detect.py, get_linux_modules_metapackage): the linux-image metapackage that brought
+    the running kernel, less `linux-image-` (`linux-image-generic-hwe-22.04` → `generic-hwe-22.04`,
+    whose version `6.8.0.49.49~22.04.1` names the kernel 6.8.0-49). Without such a package, the
+    release's own suffix (`5.15.0-1051-gcp` → `gcp`)."""
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)-(\d+)-([a-z0-9-]+)$", facts.get("kernel", ""))
+    if not match:
+        return "generic"
+    kernel, suffix = ".".join(match.groups()[:4]) + ".", match.group(5)
+    metas = [name[len("linux-image-"):] for name, package in facts.get("packages", {}).items()
+             if name.startswith(f"linux-image-{suffix}") and package["version"].startswith(kernel)]
+    return max(metas, key=len, default=suffix)
 
 
 def resolve_names(names, os_name, arch, request, policy):

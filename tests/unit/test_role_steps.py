@@ -146,7 +146,6 @@ def test_canonicals_source_installs_its_signed_modules_for_the_running_kernel_fl
     assert not any(isinstance(s, RepositoryKey) for s in steps)
 
 
-@pytest.mark.xfail(strict=True, reason="kernel_flavour reads only the release: an HWE kernel gets the GA flavour")
 def test_canonicals_signed_modules_follow_the_hwe_kernel():
     # 6.8 on Ubuntu 22.04 is the HWE kernel (meta linux-generic-hwe-22.04); Canonical's modules for
     # it are linux-modules-nvidia-<b>-server[-open]-generic-hwe-22.04 (`ubuntu-drivers list` output).
@@ -396,3 +395,20 @@ def test_a_key_the_plan_installs_counts_as_installed_later_in_the_plan():
 def test_a_bad_setting_is_refused_with_the_reason_before_any_command(module, overrides, message):
     with pytest.raises(GpuhostError, match=re.escape(message)):
         role_steps(module, SampleHost(A10G), also=["docker"], **overrides)
+
+
+@pytest.mark.parametrize("kernel, installed, flavour", [
+    # Ubuntu 22.04 with both the GA and the HWE metapackages: the one whose version names the running kernel
+    ("5.15.0-125-generic", {"linux-image-generic": "5.15.0.125.123", "linux-image-generic-hwe-22.04": "6.8.0.49.49~22.04.1"},
+     "generic"),
+    ("6.8.0-49-generic", {"linux-image-generic": "5.15.0.125.123", "linux-image-generic-hwe-22.04": "6.8.0.49.49~22.04.1"},
+     "generic-hwe-22.04"),
+    ("6.8.0-1015-gcp", {"linux-image-gcp": "6.8.0.1015.15"}, "gcp"),
+    ("6.8.0-49-generic-64k", {"linux-image-generic-64k-hwe-24.04": "6.8.0.49.49"}, "generic-64k-hwe-24.04"),
+    ("6.1.0-40-cloud-amd64", {}, "cloud-amd64"),  # no Ubuntu metapackage: the release's suffix
+])
+def test_the_kernel_flavour_comes_from_the_metapackage_of_the_running_kernel(kernel, installed, flavour):
+    from gpuhost.resolution import kernel_flavour
+
+    packages = {n: {"version": v, "held": False, "state": "installed"} for n, v in installed.items()}
+    assert kernel_flavour({"kernel": kernel, "packages": packages}) == flavour
