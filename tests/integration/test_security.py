@@ -14,11 +14,11 @@ import functools
 import json
 import shlex
 import subprocess
-import sys
 
 import pytest
 
 from tests.integration import converging
+from tests.integration.converging import GPUHOST
 from tests.testbed import conda as conda_fixture
 from tests.testbed import mirror_http
 from tests.testbed.specs import HostSpec
@@ -111,7 +111,7 @@ def test_a_member_cannot_make_root_run_their_code_or_write_through_their_links(t
 
 
 def cli(bed, command, *settings, report=None):
-    words = [sys.executable, "-m", "gpuhost.cli", command, "--host", SECRETS, "--inventory", str(bed.inventory_path),
+    words = [GPUHOST, command, "--host", SECRETS, "--inventory", str(bed.inventory_path),
              "--roles", ",".join(ROLES), *(f"--set={s}" for s in settings)]
     words += ["--report", str(report)] if report else []
     result = subprocess.run(words, capture_output=True, text=True, timeout=900)
@@ -142,6 +142,7 @@ def test_channel_tokens_and_index_passwords_appear_nowhere_but_in_the_credential
     root(testbed, SECRETS, "rm -f /root/sampling; sleep 0.2; usermod -s /bin/bash gpuadmin")
     codes = {step: code for step, code, *_ in outputs}
     assert codes == {"plan": 2, "first": 0, "second": 0, "wrong token": 1}, outputs
+    assert f"[{SECRETS}] progress: conda ml: solving environment" in outputs[1][2]  # conda's phases, per host
     second = json.loads(outputs[2][3])["hosts"][SECRETS]
     assert (second["changed"], second["remote_commands"]) == (0, 1)
     assert "tk-wrong-9" not in outputs[3][2] + outputs[3][3] and "conda environment other failed" in outputs[3][3]

@@ -13,11 +13,12 @@ from pathlib import Path
 from .system import REPO, cache_dir, run
 
 PLATFORMS = ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64", "manylinux1_x86_64")
+ALSO = ("pytest>=8", "setuptools>=68")  # the `test` extra, and the build backend an install from source needs
 
 
 def wheelhouse() -> Path:
     """A folder with gpuhost's wheel and every wheel it needs on the hosts."""
-    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    digest = hashlib.sha256((REPO / "pyproject.toml").read_bytes() + repr(ALSO).encode()).hexdigest()[:16]
     house = cache_dir() / f"wheels-{digest}"
     own = house / "gpuhost"
     shutil.rmtree(own, ignore_errors=True)
@@ -31,15 +32,20 @@ def wheelhouse() -> Path:
     if not (deps / ".complete").exists():
         platforms = [arg for p in PLATFORMS for arg in ("--platform", p)]
         run([sys.executable, "-m", "pip", "download", "-q", "-d", deps, "--only-binary=:all:",
-             "--python-version", "3.11", "--implementation", "cp", *platforms, *own.glob("*.whl")])
+             "--python-version", "3.11", "--implementation", "cp", *platforms, *own.glob("*.whl"), *ALSO])
         (deps / ".complete").touch()
     return house
 
 
+def copy(connection, house: Path, folder: str = "/tmp/wheels") -> None:
+    """Put every wheel of the wheelhouse into `folder` on the host (which reaches no index)."""
+    connection.run(f"rm -rf {folder} && mkdir -p {folder}", hide=True)
+    for wheel in [*house.glob("gpuhost/*.whl"), *house.glob("deps/*.whl")]:
+        connection.put(str(wheel), f"{folder}/{wheel.name}")
+
+
 def install(connection, house: Path, prefix: str = "/opt/gpuhost") -> None:
     """Copy the wheels into the host and install gpuhost in a venv at `prefix`, as the README's pull mode does."""
-    connection.run(f"rm -rf /tmp/wheels && mkdir -p /tmp/wheels", hide=True)
-    for wheel in [*house.glob("gpuhost/*.whl"), *house.glob("deps/*.whl")]:
-        connection.put(str(wheel), f"/tmp/wheels/{wheel.name}")
+    copy(connection, house)
     connection.run(f"python3 -m venv {prefix} && {prefix}/bin/pip install -q --no-index --find-links /tmp/wheels "
                    f"gpuhost && rm -rf /tmp/wheels", hide=True)
