@@ -67,5 +67,5 @@ class CondaProgress(StreamWatcher):
         for at, phase in started:
             if at >= 0:
                 self.shown.add(phase)
-                self.say(f"conda {self.what}: {phase[0].lower()}{phase[1:]}")
+                self.say(f"conda {self.what}: {phase.lower()}")
         return []
