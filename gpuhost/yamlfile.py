@@ -33,13 +33,16 @@ class _Loader(yaml.SafeLoader):
         mapping = Located(source=self.source, lines={None: node.start_mark.line + 1})
         for key_node, value_node in node.value:
             key = self.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int)):
+            if not self.key_allowed(key):
                 raise InventoryError(
                     f"{self.source}:{key_node.start_mark.line + 1}: a key must be a name, not {key!r}."
                 )
             mapping[key] = self.construct_object(value_node, deep=True)
             mapping.lines[key] = key_node.start_mark.line + 1
         return mapping
+
+    def key_allowed(self, key):
+        return isinstance(key, (str, int))
 
     def construct_float_as_text(self, node):
         return self.construct_scalar(node)
@@ -49,9 +52,10 @@ _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _Loader.
 _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_float_as_text)
 
 
-def loads(text, source="<string>"):
-    """Parse YAML text; a syntax error becomes an InventoryError naming the file and line."""
-    loader_class = type("Loader", (_Loader,), {"source": str(source)})
+def loads(text, source="<string>", loader=None):
+    """Parse YAML text (with `loader`, a yaml Loader class, when given); a syntax error becomes an
+    InventoryError naming the file and line."""
+    loader_class = type("Loader", (loader or _Loader,), {"source": str(source)})
     try:
         return yaml.load(text, Loader=loader_class)
     except yaml.MarkedYAMLError as error:

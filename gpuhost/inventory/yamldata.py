@@ -20,27 +20,20 @@ from gpuhost.inventory.data import (
     Vaulted,
     from_ansible_json,
 )
-from gpuhost.yamlfile import Located
+from gpuhost import yamlfile
 
 VAULT_HEADER = "$ANSIBLE_VAULT;"
 
 
-class _Loader(yaml.SafeLoader):
-    source = ""
+class _Loader(yamlfile._Loader):
+    """gpuhost's loader, with Ansible's tags, its numbers kept as written, and any hashable key."""
 
-    def construct_located(self, node):
-        self.flatten_mapping(node)
-        mapping = Located(source=self.source, lines={None: node.start_mark.line + 1})
-        for key_node, value_node in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                hash(key)
-            except TypeError:
-                raise InventoryError(f"{self.source}:{key_node.start_mark.line + 1}: a key must be a name, "
-                                     f"not {key!r}.") from None
-            mapping[key] = self.construct_object(value_node, deep=True)
-            mapping.lines[key] = key_node.start_mark.line + 1
-        return mapping
+    def key_allowed(self, key):
+        try:
+            hash(key)
+        except TypeError:
+            return False
+        return True
 
     def construct_float_text(self, node):
         return FloatText(self.construct_scalar(node), self.construct_yaml_float(node))
@@ -78,15 +71,7 @@ def loads(text, source):
         return from_ansible_json(json.loads(text, parse_float=lambda s: FloatText(s, float(s))))
     except ValueError:
         pass
-    loader = type("Loader", (_Loader,), {"source": str(source)})
-    try:
-        return yaml.load(text, Loader=loader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = f":{mark.line + 1}" if mark else ""
-        raise InventoryError(f"{source}{line}: malformed YAML: {error.problem or error}.") from None
-    except yaml.YAMLError as error:
-        raise InventoryError(f"{source}: malformed YAML: {error}.") from None
+    return yamlfile.loads(text, source, loader=_Loader)
 
 
 def read_text(path):

@@ -26,6 +26,12 @@ def changed_commands(result):
     return [c for s in steps(result) for c in s["commands"]]
 
 
+def root(bed, name, command):
+    """A command as root on a test host, its result returned whether it failed or not."""
+    with bed.connect(name) as c:
+        return c.run(command, hide=True, warn=True, in_stream=False)
+
+
 def verify(bed, name, roles, *settings):
     command = [GPUHOST, "verify", "--host", name, "--inventory",
                str(bed.inventory_path), "--roles", ",".join(roles)]

@@ -13,6 +13,7 @@ import pytest
 
 from gpuhost import inventory, runner
 from tests.integration import converging
+from tests.integration.converging import root
 from tests.testbed.specs import HostSpec
 
 pytestmark = pytest.mark.testbed
@@ -39,11 +40,6 @@ kill -9 "$shell" "$p"
 @pytest.fixture(scope="module")
 def hosts(fresh_hosts):
     return fresh_hosts(HostSpec(KILLED, gpus=("none",)), HostSpec(OTHER, gpus=("none",)))
-
-
-def root(bed, name, command):
-    with bed.connect(name) as c:
-        return c.run(command, hide=True, warn=True, in_stream=False)
 
 
 def converge_both(bed, conda):

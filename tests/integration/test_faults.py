@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.converging import GPUHOST
+from tests.integration.converging import GPUHOST, root
 from tests.testbed import faults
 from tests.testbed.specs import HostSpec
 
@@ -85,15 +85,10 @@ def assert_recovers(testbed, name, roles, tmp_path, *settings):
     assert (again.code, again.host(name)["changed"], again.host(name)["remote_commands"]) == (0, 0, 1), again.output
 
 
-def sh(testbed, name, command):
-    with testbed.connect(name) as c:
-        return c.run(command, hide=True, warn=True, in_stream=False)
-
-
 def test_a_failed_dkms_build_fails_the_host_with_dpkgs_line_and_nothing_reboots(testbed, hosts, tmp_path):
-    kernel = sh(testbed, "tb60", "cat /proc/sys/kernel/osrelease").stdout.strip()
+    kernel = root(testbed, "tb60", "cat /proc/sys/kernel/osrelease").stdout.strip()
     makefile = f"/usr/src/linux-headers-{kernel}/Makefile"
-    sh(testbed, "tb60", f"dpkg-divert --local --rename --divert {makefile}.broken --add {makefile}")
+    root(testbed, "tb60", f"dpkg-divert --local --rename --divert {makefile}.broken --add {makefile}")
     boot = testbed.boot_id("tb60")
     run = converge(testbed, "tb60", DRIVER_ROLES, tmp_path)
     error = assert_failed_alone(run, "tb60", "dpkg: error processing package nvidia-kernel")
@@ -102,9 +97,9 @@ def test_a_failed_dkms_build_fails_the_host_with_dpkgs_line_and_nothing_reboots(
     assert "[tb60] progress: apt installing" in run.output  # what it was doing before it failed
     failed_steps = [s for r in run.host("tb60")["roles"].values() for s in r["steps"] if s.get("failed")]
     assert {s["name"] for s in failed_steps} == {"apt transaction"}  # recorded under each role it serves
-    sh(testbed, "tb60", f"dpkg-divert --local --rename --remove {makefile}")
+    root(testbed, "tb60", f"dpkg-divert --local --rename --remove {makefile}")
     assert_recovers(testbed, "tb60", DRIVER_ROLES, tmp_path)
-    assert sh(testbed, "tb60", "test -e /var/lib/gpuhost/reboot").failed  # the reboot's reason is gone: forgotten
+    assert root(testbed, "tb60", "test -e /var/lib/gpuhost/reboot").failed  # the reboot's reason is gone: forgotten
 
 
 def test_a_corrupted_download_is_a_hash_sum_mismatch_and_the_next_converge_recovers(testbed, hosts, tmp_path):
@@ -152,7 +147,7 @@ def test_a_connection_cut_in_the_middle_of_a_transaction(testbed, hosts, tmp_pat
 
 
 def test_a_module_that_never_loads_reboots_once_then_fails_with_the_reason(testbed, hosts, tmp_path):
-    sh(testbed, "tb64", "echo 'blacklist nvidia' > /etc/modprobe.d/local-fault.conf")
+    root(testbed, "tb64", "echo 'blacklist nvidia' > /etc/modprobe.d/local-fault.conf")
     first = converge(testbed, "tb64", DRIVER_ROLES, tmp_path)
     error = assert_failed_alone(first, "tb64", "tb64 was rebooted because the nvidia module is not loaded, "
                                                "and after the reboot that is still so")
@@ -161,5 +156,5 @@ def test_a_module_that_never_loads_reboots_once_then_fails_with_the_reason(testb
     second = converge(testbed, "tb64", DRIVER_ROLES, tmp_path)
     assert assert_failed_alone(second, "tb64", "does not reboot again for the same reason") == error
     assert not second.host("tb64")["rebooted"] and testbed.boot_id("tb64") == boot
-    sh(testbed, "tb64", "rm /etc/modprobe.d/local-fault.conf /var/lib/gpuhost/reboot")  # as the sentence says
+    root(testbed, "tb64", "rm /etc/modprobe.d/local-fault.conf /var/lib/gpuhost/reboot")  # as the sentence says
     assert_recovers(testbed, "tb64", DRIVER_ROLES, tmp_path)

@@ -18,7 +18,7 @@ import subprocess
 import pytest
 
 from tests.integration import converging
-from tests.integration.converging import GPUHOST
+from tests.integration.converging import GPUHOST, root
 from tests.testbed import conda as conda_fixture
 from tests.testbed import mirror_http
 from tests.testbed.specs import HostSpec
@@ -48,11 +48,6 @@ converge = functools.partial(converging.converge, roles=ROLES)
 @pytest.fixture(scope="module")
 def hosts(fresh_hosts):
     return fresh_hosts(HostSpec(MEMBERS, gpus=("none",)), HostSpec(SECRETS, gpus=("none",)))
-
-
-def root(bed, name, command):
-    with bed.connect(name) as c:
-        return c.run(command, hide=True, warn=True, in_stream=False)
 
 
 def as_mallory(bed, command):
