@@ -1,13 +1,17 @@
 """Remote commands and wall time of facts, plan and a no-op converge, for 1 and 8 test hosts at
-0 and 20 ms round-trip time, beside the floor (open an SSH connection and run `true`).
+0 and 20 ms round-trip time, beside the floor (open an SSH connection and run `true`). The
+converge is measured twice: in this process (the engine), and as the `gpuhost` command a user
+runs (process start, imports and inventory included).
 
 Needs root (it builds test hosts). Run from a checkout: `python3 benchmarks/converge.py`.
 Hosts get the whole NVIDIA stack first (not measured), so the converge measured is the no-op a
 converged host costs at every run.
 """
 
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -36,6 +40,16 @@ def floor(bed, targets):
         return [type("R", (), {"remote_commands": n})() for n in pool.map(one, targets)]
 
 
+def command(bed, names):
+    """`gpuhost converge` as installed beside this Python; its report gives the remote commands."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as report:
+        subprocess.run([str(Path(sys.executable).with_name("gpuhost")), "converge", "--host", ",".join(names),
+                        "--inventory", str(bed.inventory_path), "--roles", ",".join(ROLES), "--report", report.name,
+                        "--parallel", str(len(names))], check=True, capture_output=True)
+        hosts = json.loads(Path(report.name).read_text())["hosts"].values()
+    return [type("R", (), {"remote_commands": h["remote_commands"]})() for h in hosts]
+
+
 def measure(bed, names):
     targets = inventory.load(bed.inventory_path).select(",".join(names))
     quiet = runner.Options(echo=False, parallel=len(targets))
@@ -44,6 +58,7 @@ def measure(bed, names):
         "facts": lambda: runner.gather_facts(targets, quiet),
         "plan": lambda: runner.run(targets, ROLES, runner.Options(check=True, echo=False, parallel=len(targets))),
         "converge (no-op)": lambda: runner.run(targets, ROLES, quiet),
+        "gpuhost converge": lambda: command(bed, names),
     }
     rows = []
     for label, case in cases.items():

@@ -34,9 +34,14 @@ PIN_PACKAGES = tuple(f"{family}*" for family in FAMILIES)
 # NVIDIA's CUDA repositories publish nvidia-driver-pinning-<branch> from R570 (debian12: 570, 580, …).
 PINNING_FROM = 570
 UNATTENDED = "/etc/apt/apt.conf.d/51gpuhost-nvidia-driver"
+# Canonical's signed modules come as linux-modules-nvidia-<b>-server-<flavour>, a metapackage versioned
+# like the kernel that pulls the modules built for the newest kernel: holding it, or keeping it from
+# unattended-upgrades, would leave an automatically updated kernel without its module.
+FOLLOWS_THE_KERNEL = "linux-modules-nvidia-"
 UNATTENDED_TEXT = (
     "// Written by gpuhost: a driver upgrade needs a matching module and a reboot, so it is done on purpose.\n"
-    "Unattended-Upgrade::Package-Blacklist {\n" + "".join(f'    "{family}";\n' for family in FAMILIES) + "};\n")
+    "Unattended-Upgrade::Package-Blacklist {\n"
+    + "".join(f'    "{family}";\n' for family in FAMILIES if family != FOLLOWS_THE_KERNEL) + "};\n")
 MODULE_FILES = ("/lib/modules/*/updates/dkms/nvidia*.ko*", "/lib/modules/*/kernel/nvidia-*/nvidia.ko*")
 SOURCES = ("nvidia", "ubuntu")
 REBOOT_HINT = ("Why the module does not load is in `dkms status`, `journalctl -k -b | grep -i -e nvidia -e nouveau` "
@@ -97,7 +102,8 @@ def _install(facts, wanted, mine, pinning=None):
     if pinning:
         extra[pinning] = None
     replaced = installed.superseded(facts, wanted, mine["source"]) if mine["replace"] else []
-    return Packages(install={**{n: None for n in wanted}, **extra}, hold=wanted, absent=replaced,
+    held = [n for n in wanted if not n.startswith(FOLLOWS_THE_KERNEL)]
+    return Packages(install={**{n: None for n in wanted}, **extra}, hold=held, absent=replaced,
                     name="driver packages " + " ".join(wanted))
 
 

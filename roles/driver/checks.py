@@ -3,7 +3,7 @@
 import pytest
 
 from gpuhost.roles import _checks
-from gpuhost.roles.driver import installed
+from gpuhost.roles.driver import FOLLOWS_THE_KERNEL, installed
 
 
 def _wanted(stack, settings):
@@ -13,7 +13,12 @@ def _wanted(stack, settings):
 def test_driver_packages_are_installed_and_held(host, gpuhost_stack, gpuhost_settings):
     if gpuhost_stack.driver is None:
         pytest.skip(f"{host} has no NVIDIA GPU: the driver role installs nothing")
-    _checks.assert_held_at(host, {name: None for name in _wanted(gpuhost_stack, gpuhost_settings)})
+    wanted = _wanted(gpuhost_stack, gpuhost_settings)
+    _checks.assert_held_at(host, {name: None for name in wanted if not name.startswith(FOLLOWS_THE_KERNEL)})
+    for name in wanted:
+        if name.startswith(FOLLOWS_THE_KERNEL):  # follows the kernel: installed, never held
+            assert host.package(name).is_installed and "hold" not in host.check_output(
+                "dpkg-query -W -f='${Status}' %s", name), f"{name} is held: a kernel update would leave it behind"
 
 
 def test_repository_and_key_are_pinned(host, gpuhost_stack, gpuhost_settings):

@@ -84,6 +84,8 @@ def test_canonical_signed_modules_load_with_secure_boot_on_ubuntu(testbed, hosts
     assert result.status == "changed" and result.rebooted, result.error
     assert result.facts["modules"]["nvidia"]["version"] == "570.172.08"
     assert converge(testbed, "tb14", roles=["driver"], driver={"source": "ubuntu"}, stack={"driver": 570}).changed == 0
+    checks = converging.verify(testbed, "tb14", ["driver"], "driver.source=ubuntu", "stack.driver=570")
+    assert checks.returncode == 0, checks.stdout[-3000:]  # held, except the modules that follow the kernel
 
 
 def test_a_kernel_updated_under_the_module_gets_a_module_and_a_reboot(testbed, hosts):

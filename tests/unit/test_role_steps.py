@@ -141,9 +141,14 @@ def test_canonicals_source_installs_its_signed_modules_for_the_running_kernel_fl
     # Canonical's headless server driver, as `ubuntu-drivers install --gpgpu` installs it
     # (ubuntu-drivers-common; Ubuntu server docs); kernel 6.5.0-1017-aws: the aws flavour.
     steps = role_steps(driver, SampleHost(A10G), driver={"source": "ubuntu"}, stack={"driver": "580"})
-    assert set(only(steps, Packages).install) == {"nvidia-headless-no-dkms-580-server-open", "nvidia-utils-580-server",
-                                                  "linux-modules-nvidia-580-server-open-aws"}
+    packages = only(steps, Packages)
+    assert set(packages.install) == {"nvidia-headless-no-dkms-580-server-open", "nvidia-utils-580-server",
+                                     "linux-modules-nvidia-580-server-open-aws"}
     assert not any(isinstance(s, RepositoryKey) for s in steps)
+    # the modules metapackage follows the kernel: an automatic kernel update must be able to move it
+    assert packages.hold == ["nvidia-headless-no-dkms-580-server-open", "nvidia-utils-580-server"]
+    unattended = named(steps, "keep the driver from unattended-upgrades").content.decode()
+    assert '"nvidia-"' in unattended and "linux-modules-nvidia" not in unattended
 
 
 def test_canonicals_signed_modules_follow_the_hwe_kernel():
