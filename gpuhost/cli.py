@@ -12,7 +12,7 @@ from invoke import Collection, Exit, Program, task
 from invoke.util import Lexicon
 
 from gpuhost import __version__, fleet, inventory, registry, report, runner, settings
-from gpuhost.errors import GpuhostError
+from gpuhost.errors import GpuhostError, InventoryError
 
 HOST_HELP = "inventory host or group, user@addr[:port], ~/.ssh/config alias, or 'local' (comma-separated)"
 HELP = {
@@ -58,6 +58,9 @@ def _load(inventory_path, roles=None):
 
 
 def _targets(host, inventory_path, shard=""):
+    if not host:
+        raise InventoryError("give --host: an inventory host or group, user@addr[:port], an ~/.ssh/config alias, "
+                             "or local.")
     roles = registry.available()
     return fleet.shard(_load(inventory_path, roles).select(host), shard), roles
 
@@ -71,7 +74,7 @@ def _options(set_, parallel=10, accept_new_host_keys=False, **flags):
                           accept_new_host_keys=accept_new_host_keys, **flags)
 
 
-@task(auto_shortflags=False, help=_help("host", "inventory", "json", "accept-new-host-keys", "shard"))
+@task(auto_shortflags=False, positional=[], help=_help("host", "inventory", "json", "accept-new-host-keys", "shard"))
 def facts(c, host, inventory="", json=False, accept_new_host_keys=False, shard=""):
     """Show what gpuhost knows about hosts (one remote command each)."""
     from gpuhost import facts_view
@@ -85,7 +88,7 @@ def facts(c, host, inventory="", json=False, accept_new_host_keys=False, shard="
     raise Exit(code=report.exit_code(results))
 
 
-@task(auto_shortflags=False, iterable=["set_"],
+@task(auto_shortflags=False, positional=[], iterable=["set_"],
       help=_help("host", "roles", "inventory", "json", "set", "parallel", "accept-new-host-keys", "shard"))
 def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, accept_new_host_keys=False, shard=""):
     """Show what converge would change, changing nothing (exit 2 when something would)."""
@@ -93,7 +96,7 @@ def plan(c, host, roles="", inventory="", json=False, set_=None, parallel=10, ac
          json_out=json, plan=True, shard=shard)
 
 
-@task(auto_shortflags=False, iterable=["set_"],
+@task(auto_shortflags=False, positional=[], iterable=["set_"],
       help=_help("host", "roles", "check", "parallel", "report", "report-url", "set", "inventory", "no-reboot",
                  "allow-local-reboot", "accept-new-host-keys", "shard"))
 def converge(c, host, roles="", check=False, parallel=10, report_="", report_url="", set_=None, inventory="",
@@ -126,7 +129,7 @@ def _run(host, roles, inventory_path, options, report_path="", json_out=False, p
     raise Exit(code=report.exit_code(results, plan=plan))
 
 
-@task(auto_shortflags=False, iterable=["set_"], help=_help("host", "roles", "inventory", "junit", "set", "shard"))
+@task(auto_shortflags=False, positional=[], iterable=["set_"], help=_help("host", "roles", "inventory", "junit", "set", "shard"))
 def verify(c, host, roles="", inventory="", junit="", set_=None, shard=""):
     """Run the roles' testinfra checks against hosts and print a summary."""
     from gpuhost import verify as verify_module
