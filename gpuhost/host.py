@@ -23,11 +23,11 @@ from gpuhost.errors import ConnectError, StepError
 class Host:
     """A target machine with its facts, its command count and its check mode."""
 
-    def __init__(self, name, context, *, become_password=None, reconnect=None, silence_timeout=None):
+    def __init__(self, name, context, *, become_password=None, reconnect=None):
         self.name = name
         self.context = context
         silence.install(context)
-        self.silence_timeout = silence_timeout  # seconds a command may print nothing (settings: command_timeout)
+        self.silence_timeout = None  # seconds a command may print nothing (settings: command_timeout)
         self.progress = None  # says a line of progress for this host (the runner's echo), or None
         self.become_password = become_password
         self.reconnect_with = reconnect  # callable returning a fresh context, for reboots

@@ -284,12 +284,14 @@ def _echo(options, host, message, status):
 def gather_facts(targets, options):
     """Read the facts of every target in parallel: one remote command each."""
 
+    silence = settings_module.engine_defaults()["command_timeout"]
+
     def one(target):
         result = HostResult(name=target.name)
         started = time.monotonic()
         try:
             host = open_host(target, options)
-            host.silence_timeout = settings_module.engine_defaults()["command_timeout"]
+            host.silence_timeout = silence
             result.facts = host.gather()
             result.remote_commands = host.remote_commands
         except ConnectError as error:

@@ -14,13 +14,25 @@ LOCK = threading.Lock()  # stdout and stderr are read by two threads; one timer 
 class Silence:
     """Mixed into an Invoke runner: every chunk of output restarts the timeout."""
 
+    silenced = False
+
     def respond(self, buffer_):
         super().respond(buffer_)
         with LOCK:
             timer = self._timer
-            if timer is not None and timer.is_alive():
+            if timer is not None and timer.is_alive() and not self.silenced:
                 timer.cancel()
                 self.start_timer(self.opts["timeout"])
+
+    def kill(self):
+        """Stop the command, marked as timed out before its channel closes (Invoke asks the timer's
+        thread, which may still be inside this call when the run ends)."""
+        self.silenced = True
+        super().kill()
+
+    @property
+    def timed_out(self):
+        return self.silenced or super().timed_out
 
 
 @functools.cache

@@ -237,7 +237,7 @@ class Transaction(Step):
                 simulate = simulate.replace(" install ", " --allow-change-held-packages install ")
             prepare = f"{chain(before)} || exit $?; " if before else ""
             result = host.run(f"{prepare}{simulate} 2>&1; true", sudo=True, what=self.name, warn=True,
-                              watch=_progress(host))
+                              watch=self.watcher(host))
             self._check_lock(result.stdout, host)
             if result.exited:
                 raise StepError(f"apt on {host.name} could not prepare the transaction (exit {result.exited}): "
@@ -246,10 +246,13 @@ class Transaction(Step):
             if "E: " in result.stdout:
                 raise StepError(f"apt on {host.name} refused the transaction: {first_error(result.stdout)}")
             before = []
-        result = host.run(chain(before + after), sudo=True, what=self.name, warn=True, watch=_progress(host))
+        result = host.run(chain(before + after), sudo=True, what=self.name, warn=True, watch=self.watcher(host))
         if result.exited:
             self._check_lock(result.stdout, host)
             raise StepError(f"apt on {host.name} failed (exit {result.exited}): {first_error(result.stdout)}")
+
+    def watcher(self, host):
+        return AptProgress(host.progress) if host.progress else None
 
     def _check_space(self, output, host):
         free = host.facts.get("disk", {})
@@ -295,10 +298,6 @@ def _bytes(number, unit):
 
 def _human(size):
     return f"{size / 1000**3:.1f} GB" if size >= 1000**3 else f"{size / 1000**2:.0f} MB"
-
-
-def _progress(host):
-    return AptProgress(host.progress) if host.progress else None
 
 
 def chain(commands):

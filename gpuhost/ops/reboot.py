@@ -7,9 +7,8 @@ same reason is still there after that boot, the host fails with the reason inste
 Once the reason is gone, the memory is cleared.
 """
 
-import shlex
-
 from gpuhost.facts import Request
+from gpuhost.ops.files import write_command
 from gpuhost.steps import Phase, Step
 
 MEMORY = "/var/lib/gpuhost/reboot"
@@ -39,9 +38,8 @@ class Reboot(Step):
         why = self.reason(facts)
         if not why:
             return []
-        remember = f"{facts.get('boot_id', '')}\t{why}"
-        return [f"mkdir -p /var/lib/gpuhost && printf '%s\\n' {shlex.quote(remember)} > {MEMORY}",
-                f"systemctl reboot  # {why}"]
+        remember = f"{facts.get('boot_id', '')}\t{why}\n".encode()
+        return [write_command(MEMORY, remember, "0644", "root", "root"), f"systemctl reboot  # {why}"]
 
     def why(self, commands):
         return commands[-1].partition("  # ")[2]

@@ -66,7 +66,7 @@ def test_a_driver_of_another_branch_is_reported_and_replaced_only_when_asked(tes
 def test_nouveau_is_blacklisted_and_the_reboot_names_it(testbed, hosts):
     plan = converge(testbed, "tb12", roles=["driver"], check=True)
     reboot = [s for s in steps(plan) if s["name"] == "reboot into the driver"]
-    assert reboot and "nouveau holds the GPU" in reboot[0]["commands"][0]
+    assert reboot and "nouveau holds the GPU" in reboot[0]["commands"][-1]
     result = converge(testbed, "tb12", roles=["driver"])
     assert result.status == "changed" and result.rebooted, result.error
     assert "nouveau" not in result.facts["modules"] and result.facts["modules"]["nvidia"]["version"]

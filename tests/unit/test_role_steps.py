@@ -168,7 +168,7 @@ def test_nouveau_is_blacklisted_and_the_reboot_names_it():
     steps = plan(host, "driver")
     assert named(steps, "blacklist nouveau").content == b"blacklist nouveau\noptions nouveau modeset=0\n"
     only(steps, Transaction).predict(host.facts)
-    assert "nouveau" in only(steps, Reboot).commands(host.facts)[0]
+    assert "nouveau" in only(steps, Reboot).commands(host.facts)[-1]
 
 
 def test_an_eight_gpu_hgx_gets_fabric_manager_at_the_drivers_branch():

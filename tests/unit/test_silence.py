@@ -1,0 +1,24 @@
+"""The command timeout counts silence, not total time: real commands on this machine, through a Host."""
+
+import pytest
+from invoke import Context
+
+from gpuhost.errors import StepError
+from gpuhost.host import Host
+
+
+def host(seconds):
+    machine = Host("box", Context())
+    machine.facts = {"user": {"root": True}}
+    machine.silence_timeout = seconds
+    return machine
+
+
+def test_a_silent_command_is_stopped_with_the_reason():
+    with pytest.raises(StepError, match=r"^waiting on box printed nothing for 1 s and was stopped \(command_timeout\)"):
+        host(1).run("sleep 30", what="waiting")
+
+
+def test_a_command_that_keeps_talking_runs_longer_than_the_timeout():
+    result = host(1).run("for i in 1 2 3 4 5 6; do echo $i; sleep 0.4; done", what="talking")
+    assert result.stdout.split() == ["1", "2", "3", "4", "5", "6"]
