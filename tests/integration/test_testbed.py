@@ -137,11 +137,11 @@ def test_rtt_option_delays_the_hosts(testbed):
         socket.create_connection((testbed.address("tb1"), 22), timeout=5).close()
         return (time.perf_counter() - started) * 1000
 
-    testbed.set_rtt(20)
+    testbed.set_rtt(20, names=["tb1"])
     try:
         assert min(connect_ms() for _ in range(3)) >= 19
     finally:
-        testbed.set_rtt(0)
+        testbed.set_rtt(0, names=["tb1"])
     assert min(connect_ms() for _ in range(3)) < 10
 
 

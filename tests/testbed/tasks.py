@@ -12,14 +12,15 @@ from .testbed import Testbed
     "os": "debian-12 (default), ubuntu-22.04 or ubuntu-24.04",
     "sudo": "nopasswd (default) or password (written to .testbed/become_password)",
     "option": "repeatable: " + ", ".join(f"{k} ({v})" for k, v in OPTIONS.items()),
-    "rtt_ms": "add this round-trip time between the outer side and every host",
+    "rtt_ms": "add this round-trip time between the outer side and each of these hosts",
 })
 def up(c, hosts=1, gpu=None, os="debian-12", sudo="nopasswd", option=None, rtt_ms=0):
     """Bring up test hosts alike (reusing running ones) and write .testbed/inventory.yaml."""
     bed = Testbed()
-    bed.up(uniform(int(hosts), gpu or ["T4"], os, sudo, option or []))
+    specs = uniform(int(hosts), gpu or ["T4"], os, sudo, option or [])
+    bed.up(specs)
     if int(rtt_ms):
-        bed.set_rtt(int(rtt_ms))
+        bed.set_rtt(int(rtt_ms), names=[spec.name for spec in specs])
     status(c)
 
 

@@ -126,11 +126,17 @@ class Testbed:
     def release_lock(self, name: str) -> None:
         conditions.release_lock(self.address(name))
 
-    def set_rtt(self, rtt_ms: int) -> None:
-        """Give every running host this round-trip time to the outer side (0 removes it)."""
+    def set_rtt(self, rtt_ms: int, *, names: list) -> None:
+        """Give the named hosts this round-trip time to the outer side (0 removes it).
+
+        Only the named ones: other tests and benchmarks share the testbed, and a delay line on
+        their hosts would slow or cut their transfers."""
         if not 0 <= int(rtt_ms) <= 1000:
             raise TestbedError(f"rtt_ms must be in 0..1000, not {rtt_ms}")
-        for name in self.hosts():
+        running = self.hosts()
+        for name in names:
+            if name not in running:
+                raise TestbedError(f"{name} is not a running test host")
             hosts.set_rtt(name, int(rtt_ms))
 
     def kernel_update(self, name: str) -> str:
