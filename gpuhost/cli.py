@@ -49,7 +49,7 @@ def _fail(error):
 def _load(inventory_path, roles=None):
     """The inventory, gpuhost's own variables checked; what Ansible would warn about is said on stderr."""
     roles = roles or registry.available()
-    loaded = inventory.load(inventory_path or None, defaults=registry.defaults(roles.values()), role_names=roles)
+    loaded = inventory.load(inventory_path or None, defaults=registry.known_settings(roles), role_names=roles)
     for warning in loaded.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     for path in loaded.empty:

@@ -153,10 +153,9 @@ def _quoted(path):
 @pytest.fixture
 def gpuhost_settings(request, host):
     """Settings for the host under check: defaults < inventory < --gpuhost-set."""
-    roles = registry.available()
     target = target_of(host) or inventory.Target(name=str(host))
     overrides = settings.parse_set(request.config.getoption("gpuhost_set"))
-    return runner.settings_for(target, registry.defaults(roles.values()), overrides)
+    return runner.settings_for(target, registry.available().defaults(), overrides)
 
 
 @pytest.fixture

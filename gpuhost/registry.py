@@ -5,34 +5,71 @@ settings)`, optionally `facts(settings)` (what it needs to know, read in the fir
 and a `defaults.yaml` beside it. The engine never imports a particular role by name.
 """
 
+import copy
+import functools
 import graphlib
 import importlib
+import importlib.util
 import os
 import pkgutil
 import sys
-from importlib import resources
+from collections.abc import Mapping
+from pathlib import Path
 
 from gpuhost import settings as settings_module
 from gpuhost import yamlfile
 from gpuhost.errors import InventoryError
 
 
+class Roles(Mapping):
+    """{name: role module}, each module imported when first asked for, so a run imports only the
+    roles it runs; names and settings come from the folders and defaults files alone."""
+
+    def __init__(self, dotted_names):
+        self._dotted = {_name_of(d): d for d in dotted_names}
+        self._modules = {}
+
+    def __getitem__(self, name):
+        if name not in self._modules:
+            self._modules[name] = _import(self._dotted[name], name)
+        return self._modules[name]
+
+    def __iter__(self):
+        return iter(self._dotted)
+
+    def __len__(self):
+        return len(self._dotted)
+
+    def defaults(self):
+        """Every known setting (all roles' defaults under the engine's), without importing a role."""
+        return copy.deepcopy(_merged(tuple(self._dotted.values())))
+
+
 def available():
-    """{name: module} of every installed role and every extra role module."""
+    """Roles of the `gpuhost.roles` package and of `$GPUHOST_EXTRA_ROLES` (dotted module names)."""
     import gpuhost.roles as package
 
     names = [f"gpuhost.roles.{m.name}" for m in pkgutil.iter_modules(package.__path__) if not m.name.startswith("_")]
     extra = [n.strip() for n in os.environ.get("GPUHOST_EXTRA_ROLES", "").split(",") if n.strip()]
     if extra and os.getcwd() not in sys.path:
         sys.path.append(os.getcwd())  # extra roles are importable from where gpuhost runs, like `python -m`
-    roles = {}
-    for dotted in names + extra:
-        try:
-            module = importlib.import_module(dotted)
-        except ImportError as error:
-            raise InventoryError(f"role module {dotted} cannot be imported: {error}.") from None
-        roles[module.NAME] = module
-    return roles
+    return Roles(names + extra)
+
+
+def _name_of(dotted):
+    """A role's one name, from its module's: folder `nvidia_toolkit` is role `nvidia-toolkit`."""
+    return dotted.rpartition(".")[2].replace("_", "-")
+
+
+def _import(dotted, name):
+    try:
+        module = importlib.import_module(dotted)
+    except ImportError as error:
+        raise InventoryError(f"role module {dotted} cannot be imported: {error}.") from None
+    if module.NAME != name:
+        raise InventoryError(f"role module {dotted} names itself {module.NAME!r}; its name must be {name!r}, "
+                             "its module's name with dashes.")
+    return module
 
 
 def select(names, roles=None):
@@ -56,16 +93,38 @@ def settings_key(module):
 
 def role_defaults(module):
     """The role's defaults.yaml (empty when it has none)."""
-    package = module.__name__ if hasattr(module, "__path__") else module.__name__.rpartition(".")[0]
-    path = resources.files(package).joinpath("defaults.yaml")
+    return copy.deepcopy(_defaults_file(module.__name__))
+
+
+@functools.cache
+def _defaults_file(dotted):
+    """A role module's defaults.yaml, found beside it without importing it (read once per process)."""
+    try:
+        spec = importlib.util.find_spec(dotted)
+    except ImportError as error:
+        raise InventoryError(f"role module {dotted} cannot be imported: {error}.") from None
+    if spec is None:  # not on disk (made in memory): no defaults file; importing it would say so
+        return {}
+    folder = Path(spec.submodule_search_locations[0]) if spec.submodule_search_locations else Path(spec.origin).parent
+    path = folder / "defaults.yaml"
     if not path.is_file():
         return {}
-    return yamlfile.loads(path.read_text(encoding="utf-8"), source=f"{module.__name__}/defaults.yaml") or {}
+    return yamlfile.loads(path.read_text(encoding="utf-8"), source=f"{dotted}/defaults.yaml") or {}
+
+
+@functools.cache
+def _merged(dotted_names):
+    merged = {}
+    for dotted in dotted_names:
+        merged = settings_module.merge(merged, _defaults_file(dotted))
+    return settings_module.merge(merged, settings_module.engine_defaults())
 
 
 def defaults(modules):
-    """Every known setting: each role's defaults under the engine's shared ones."""
-    merged = {}
-    for module in modules:
-        merged = settings_module.merge(merged, role_defaults(module))
-    return settings_module.merge(merged, settings_module.engine_defaults())
+    """Every setting of these roles: each role's defaults under the engine's shared ones."""
+    return copy.deepcopy(_merged(tuple(m.__name__ for m in modules)))
+
+
+def known_settings(roles):
+    """Every setting of a {name: module} mapping, without importing the roles of a `Roles`."""
+    return roles.defaults() if isinstance(roles, Roles) else defaults(roles.values())

@@ -65,7 +65,7 @@ def run(targets, role_names, options, roles=None):
     Everything that can be wrong with the request is checked before any host is contacted.
     """
     roles = roles if roles is not None else registry.available()
-    settings_module.check(options.overrides, registry.defaults(roles.values()), "")
+    settings_module.check(options.overrides, registry.known_settings(roles), "")
     plans = []
     for target in targets:
         modules = registry.select(role_names or target.vars.get("roles") or [], roles)

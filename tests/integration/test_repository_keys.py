@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from gpuhost import inventory, openpgp, runner
+from gpuhost import inventory, openpgp, registry, runner
 from tests.roles import pinned_key
 from tests.testbed import mirror_http
 from tests.testbed.mirror import sign
@@ -22,7 +22,7 @@ from tests.testbed.specs import HostSpec
 from tests.testbed.system import BRIDGE_IP
 
 pytestmark = pytest.mark.testbed
-ROLES = {"pinned_key": pinned_key}
+ROLES = registry.Roles([pinned_key.__name__])
 GOOD_REPO = f"{mirror_http.URL}/compute/cuda/repos/debian12/x86_64/"
 BAD_SIGNED_REPO = f"{mirror_http.URL}/bad-signed/compute/cuda/repos/debian12/x86_64/"
 KEYRINGS = ["/etc/apt/keyrings/pinned-test.asc", "/usr/share/keyrings/pinned-test.gpg"]
@@ -56,7 +56,7 @@ def served(tmp_path_factory):
 def converge(bed, served, check=False):
     targets = inventory.load(bed.inventory_path).select("tb75")
     settings = {"pinned_key": {"url": served.url, "fingerprint": served.good.fingerprint, "keyrings": KEYRINGS}}
-    (result,) = runner.run(targets, ["pinned_key"], runner.Options(check=check, overrides=settings, echo=False), ROLES)
+    (result,) = runner.run(targets, ["pinned-key"], runner.Options(check=check, overrides=settings, echo=False), ROLES)
     return result
 
 

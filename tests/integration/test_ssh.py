@@ -3,8 +3,8 @@ kind of line, for `gpuhost converge` and `gpuhost verify` alike, run as a user r
 
 tb40..tb47 are plain hosts; tb48 is the bastion; tb49 lets gpuadmin in only from the bastion
 (sshd `AllowUsers`), so a login there proves the way went through it. The CLI gets a HOME of
-its own whose ~/.ssh/config names the aliases and jumps. Two roles written here, `probe_a` and
-`probe_b`, change nothing; their checks record, in $PROBE_OUT, which target they ran for and
+its own whose ~/.ssh/config names the aliases and jumps. Two roles written here, `probe-a` and
+`probe-b`, change nothing; their checks record, in $PROBE_OUT, which target they ran for and
 the client address the host saw ($SSH_CONNECTION).
 """
 
@@ -101,7 +101,7 @@ def user(tmp_path_factory, testbed, hosts):
         """))
     for name in ("probe_a", "probe_b"):
         (roles / name).mkdir(parents=True)
-        (roles / name / "__init__.py").write_text(PROBE_ROLE.format(name=name))
+        (roles / name / "__init__.py").write_text(PROBE_ROLE.format(name=name.replace("_", "-")))
         (roles / name / "checks.py").write_text(PROBE_CHECK.format(name=name))
     env = {**os.environ, "HOME": str(home), "GPUHOST_EXTRA_ROLES": "tests.roles.motd,probe_a,probe_b",
            "PYTHONPATH": os.pathsep.join(filter(None, [str(roles), os.environ.get("PYTHONPATH")]))}
@@ -164,13 +164,13 @@ def test_new_hosts_at_once_all_get_recorded_and_the_comment_stays(testbed, keys,
     known.write_bytes(b"# my own notes, kept\n")
     inv = write_inventory(user["root"] / "new.yaml", {name: direct(testbed, HostSpec(name).address, known) for name in PLAIN})
     hosts = ",".join([*PLAIN, "tb49-behind"])  # an ssh_config alias behind the bastion, not in the inventory
-    run = gpuhost(user, "converge", "--host", hosts, "--inventory", str(inv), "--roles", "probe_a",
+    run = gpuhost(user, "converge", "--host", hosts, "--inventory", str(inv), "--roles", "probe-a",
                   "--accept-new-host-keys")
     assert run.returncode == 0, run.stdout + run.stderr
     lines = known.read_text().splitlines()
     assert lines[0] == "# my own notes, kept"
     assert sorted(lines[1:]) == sorted(f"{address} {key}" for address, key in keys.items())  # tb40..tb47, tb48, tb49
-    again = gpuhost(user, "converge", "--host", hosts, "--inventory", str(inv), "--roles", "probe_a")
+    again = gpuhost(user, "converge", "--host", hosts, "--inventory", str(inv), "--roles", "probe-a")
     assert again.returncode == 0, again.stdout + again.stderr
     assert known.read_text().splitlines() == lines
 
@@ -228,14 +228,14 @@ def test_verify_goes_the_same_way_and_checks_each_host_for_its_own_roles(testbed
         return {"ansible_host": "tb49-behind", "gpuhost_known_hosts_file": str(kinds[kind]), "roles": roles}
 
     inv = write_inventory(user["root"] / "verify.yaml", {
-        "via-bastion": behind("good", ["probe_a"]),
-        "via-bastion-too": behind("good", ["probe_b"]),  # the same address, other roles: told apart by name
-        "two-hops": {"ansible_host": "tb46-two-hops", "gpuhost_known_hosts_file": str(kinds["good"]), "roles": ["probe_a"]},
-        "tb40": {**direct(testbed, "10.77.0.50", kinds["good"]), "roles": ["probe_a", "probe_b"]},
+        "via-bastion": behind("good", ["probe-a"]),
+        "via-bastion-too": behind("good", ["probe-b"]),  # the same address, other roles: told apart by name
+        "two-hops": {"ansible_host": "tb46-two-hops", "gpuhost_known_hosts_file": str(kinds["good"]), "roles": ["probe-a"]},
+        "tb40": {**direct(testbed, "10.77.0.50", kinds["good"]), "roles": ["probe-a", "probe-b"]},
         "bastion-down": {"ansible_host": "tb49-dead-jump", "gpuhost_known_hosts_file": str(kinds["good"]),
-                         "roles": ["probe_a"]},
-        "bastion-unknown": behind("no_bastion", ["probe_a"]),
-        "bastion-revoked": behind("revoked", ["probe_a"]),
+                         "roles": ["probe-a"]},
+        "bastion-unknown": behind("no_bastion", ["probe-a"]),
+        "bastion-revoked": behind("revoked", ["probe-a"]),
     })
     out = user["root"] / "checked"
     out.mkdir()

@@ -3,11 +3,11 @@ so a test can serve it a key file of its own making."""
 
 from gpuhost.ops.apt import RepositoryKey
 
-NAME = "pinned_key"
+NAME = "pinned-key"
 REQUIRES = ()
 
 
 def steps(host, settings):
-    mine = settings[NAME]
+    mine = settings["pinned_key"]
     for keyring in mine["keyrings"]:
         yield RepositoryKey(mine["url"], mine["fingerprint"], keyring)
