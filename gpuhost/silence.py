@@ -1,38 +1,56 @@
 """Stop a command that has gone silent, not one that is merely long.
 
 A CUDA download can take an hour and still be healthy; a dkms build, conda or apt that hangs
-prints nothing. Invoke's `timeout` counts total time, so gpuhost's runners restart that timer
-whenever the command prints: `timeout` becomes "seconds without output".
+prints nothing. Invoke's `timeout` counts total time, so gpuhost's runners count from the last
+output instead: `timeout` becomes "seconds without output".
 """
 
 import functools
 import threading
+import time
 
-LOCK = threading.Lock()  # stdout and stderr are read by two threads; one timer must survive
+LOCK = threading.Lock()  # the timer's thread, the output readers and the end of the run meet here
 
 
 class Silence:
-    """Mixed into an Invoke runner: every chunk of output restarts the timeout."""
+    """Mixed into an Invoke runner: the timer is armed once per command; when it fires, it stops the
+    command only if nothing was printed for `timeout` seconds, and else waits out the rest. (A timer
+    per chunk of output would start thousands of threads during a long apt download.)"""
 
     silenced = False
+    stopped = False
+    heard = 0.0
+
+    def start_timer(self, timeout):
+        self.heard = time.monotonic()
+        super().start_timer(timeout)
 
     def respond(self, buffer_):
         super().respond(buffer_)
-        with LOCK:
-            timer = self._timer
-            if timer is not None and timer.is_alive() and not self.silenced:
-                timer.cancel()
-                self.start_timer(self.opts["timeout"])
+        self.heard = time.monotonic()
 
     def kill(self):
-        """Stop the command, marked as timed out before its channel closes (Invoke asks the timer's
-        thread, which may still be inside this call when the run ends)."""
-        self.silenced = True
+        """Stop the command if it has been silent for the whole timeout, marked as timed out before
+        its channel closes (the end of the run may be reading `timed_out` at the same moment)."""
+        with LOCK:
+            if self.stopped:
+                return
+            remaining = self.opts["timeout"] - (time.monotonic() - self.heard)
+            if remaining > 0:
+                self._timer = threading.Timer(remaining, self.kill)
+                self._timer.start()
+                return
+            self.silenced = True
         super().kill()
+
+    def stop(self):
+        with LOCK:
+            self.stopped = True
+        super().stop()
 
     @property
     def timed_out(self):
-        return self.silenced or super().timed_out
+        return self.silenced
 
 
 @functools.cache

@@ -1,5 +1,7 @@
 """The command timeout counts silence, not total time: real commands on this machine, through a Host."""
 
+import threading
+
 import pytest
 from invoke import Context
 
@@ -22,3 +24,12 @@ def test_a_silent_command_is_stopped_with_the_reason():
 def test_a_command_that_keeps_talking_runs_longer_than_the_timeout():
     result = host(1).run("for i in 1 2 3 4 5 6; do echo $i; sleep 0.4; done", what="talking")
     assert result.stdout.split() == ["1", "2", "3", "4", "5", "6"]
+
+
+def test_one_timer_serves_a_command_however_much_it_prints(monkeypatch):
+    started = []
+    start = threading.Timer.start
+    monkeypatch.setattr(threading.Timer, "start", lambda timer: (started.append(timer), start(timer))[1])
+    result = host(30).run("i=0; while [ $i -lt 300 ]; do echo $i; sleep 0.001; i=$((i+1)); done", what="chatty")
+    assert len(result.stdout.split()) == 300
+    assert len(started) == 1  # not a timer (a thread) per chunk of output
