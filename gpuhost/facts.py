@@ -7,6 +7,7 @@ front, so one round trip tells every role whether it has anything to do.
 """
 
 import base64
+import hashlib
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ MODULES = ("nvidia", "nouveau", "nvidia_drm", "nvidia_uvm", "nvidia_modeset")
 TOOLS = ("nvidia-smi", "nvcc", "docker", "mokutil", "update-initramfs", "dkms", "nvidia-ctk", "systemctl")
 MAX_CONTENT = 65536
 SAFE_PATTERN = re.compile(r"^/[A-Za-z0-9_./*?@:+-]*$")
-UNIT = re.compile(r"^[A-Za-z0-9_.@:-]+$")
+UNIT = re.compile(r"^[A-Za-z0-9_.:-]+(?:@[A-Za-z0-9_:-][A-Za-z0-9_.:-]*)?$")  # a template needs its instance
 PROBE_NAME = re.compile(r"^[a-z][a-z0-9_.-]*$")
 
 SYSTEM = {
@@ -69,16 +70,19 @@ def script(request, system=True, packages=True):
         parts += [_section(name, command) for name, command in SYSTEM.items()]
     if packages:
         parts.append(_section("packages", PACKAGES))
-    for pattern in sorted(request.files):
-        if not SAFE_PATTERN.match(pattern):
-            raise StepError(f"file pattern {pattern!r} has characters gpuhost does not pass to a shell.")
-        parts.append(_section("files", _file_lines(pattern)))
+    patterns = sorted(request.files)
+    if patterns:
+        unsafe = [p for p in patterns if not SAFE_PATTERN.match(p)]
+        if unsafe:
+            raise StepError(f"file pattern {unsafe[0]!r} has characters gpuhost does not pass to a shell.")
+        parts.append(_section("files", _files(patterns)))
     units = sorted(request.units)
     if units:
         if not all(UNIT.match(u) for u in units):
-            raise StepError(f"unit names {units!r} must be plain systemd unit names.")
-        parts.append(_section("units", f"for u in {' '.join(units)}; do "
-                              "echo \"$u|$(systemctl is-enabled $u 2>/dev/null)|$(systemctl is-active $u 2>/dev/null)\"; done"))
+            raise StepError(f"unit names {units!r} must be plain systemd unit names (a template with its instance).")
+        named = " ".join(units)
+        parts.append(_section("units", f"echo units {named}; "
+                              f"systemctl show --property=Names,UnitFileState,ActiveState -- {named} 2>/dev/null"))
     for name, command in sorted(request.probes.items()):
         if not PROBE_NAME.match(name):
             raise StepError(f"probe name {name!r} must be lowercase letters, digits, '.', '_' or '-'.")
@@ -90,13 +94,18 @@ def _section(name, command):
     return f"echo {shlex.quote(MARK + name)}; {command}"
 
 
-def _file_lines(pattern):
+def _files(patterns):
+    """Every file that exists, in a few processes however many there are: one `stat` for all, the
+    content of a small readable file (the controller computes its sha256), the sha256 of a bigger
+    one, and where a link points."""
     return (
-        f"for f in {pattern}; do [ -e \"$f\" ] || [ -L \"$f\" ] || continue; "
-        "echo \"path $f\"; stat -c 'stat %a %U %G %s %F' \"$f\"; "
-        "[ -L \"$f\" ] && echo \"link $(readlink \"$f\")\"; "
-        "if [ -f \"$f\" ] && [ -r \"$f\" ]; then echo \"sha256 $(sha256sum < \"$f\" | cut -d' ' -f1)\"; "
-        f"[ $(stat -Lc %s \"$f\") -le {MAX_CONTENT} ] && echo \"content $(base64 -w0 < \"$f\")\"; fi; done"
+        f"set --; for f in {' '.join(patterns)}; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; "
+        "if [ $# -gt 0 ]; then stat --printf 'path %n\\nstat %a %U %G %s %F\\n' -- \"$@\"; "
+        "for f; do [ -L \"$f\" ] && printf 'path %s\\nlink %s\\n' \"$f\" \"$(readlink \"$f\")\"; done; "
+        "stat -L --printf '%s %n\\n' -- \"$@\" 2>/dev/null | while read -r size f; do "
+        "[ -f \"$f\" ] && [ -r \"$f\" ] || continue; echo \"path $f\"; "
+        f"if [ \"$size\" -le {MAX_CONTENT} ]; then printf 'content '; base64 -w0 < \"$f\"; echo; "
+        "else printf 'sha256 '; sha256sum < \"$f\" | cut -c1-64; fi; done; fi"
     )
 
 
@@ -297,6 +306,7 @@ def parse_files(text):
         elif key == "content":
             raw = base64.b64decode(value)
             current["b64"] = value
+            current["sha256"] = hashlib.sha256(raw).hexdigest()
             try:
                 current["content"] = raw.decode("utf-8")
             except UnicodeDecodeError:
@@ -305,10 +315,15 @@ def parse_files(text):
 
 
 def parse_units(text):
+    """`systemctl show` blocks after the line naming the units asked for. A block is found by any of
+    its names (an alias shows its unit's); a unit without one (no systemd running) is unknown."""
+    head, _, rest = text.strip().partition("\n")
+    blocks = [dict(line.split("=", 1) for line in block.splitlines() if "=" in line) for block in rest.split("\n\n")]
+    by_name = {name: block for block in blocks for name in block.get("Names", "").split()}
     units = {}
-    for line in text.strip().splitlines():
-        name, enabled, active = (line.split("|") + ["", ""])[:3]
-        units[name] = {"enabled": enabled or "not-found", "active": active or "unknown"}
+    for name in head.split()[1:]:
+        block = by_name.get(name, {})
+        units[name] = {"enabled": block.get("UnitFileState") or "not-found", "active": block.get("ActiveState") or "unknown"}
     return units
 
 

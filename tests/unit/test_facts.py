@@ -1,5 +1,6 @@
 """Facts parsers, tested as data: raw outputs from real machine types in, parsed facts out."""
 
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -43,6 +44,37 @@ def test_the_script_runs_in_one_shell_and_every_section_parses():
     assert "/etc/hostname" in parsed["files"] and "/etc/no-such-file" not in parsed["files"]
     assert parsed["units"]["no-such.service"]["enabled"] == "not-found"
     assert parsed["probes"]["echo"] == {"rc": 0, "output": "hello"}
+
+
+def test_files_are_read_as_they_are_small_big_linked_or_missing(tmp_path):
+    small, big = tmp_path / "small.conf", tmp_path / "big.bin"
+    small.write_text("key = value\n")
+    big.write_bytes(bytes(range(256)) * 400)  # over MAX_CONTENT: its sha256 comes from the host
+    (tmp_path / "link").symlink_to(small)
+    (tmp_path / "dangling").symlink_to(tmp_path / "gone")
+    request = facts.Request(files={f"{tmp_path}/*", f"{tmp_path}/none-*"})
+    script = facts.script(request, system=False, packages=False)
+    files = facts.parse(subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout)["files"]
+    assert set(files) == {str(small), str(big), f"{tmp_path}/link", f"{tmp_path}/dangling"}
+    assert files[str(small)]["content"] == "key = value\n" and files[str(small)]["kind"] == "regular file"
+    assert files[str(small)]["sha256"] == hashlib.sha256(small.read_bytes()).hexdigest()
+    assert files[str(big)]["sha256"] == hashlib.sha256(big.read_bytes()).hexdigest() and "content" not in files[str(big)]
+    assert files[f"{tmp_path}/link"]["link"] == str(small) and files[f"{tmp_path}/link"]["content"] == "key = value\n"
+    assert files[f"{tmp_path}/dangling"]["kind"] == "symbolic link" and "sha256" not in files[f"{tmp_path}/dangling"]
+
+
+def test_units_are_found_by_any_of_their_names_and_unknown_without_systemd():
+    shown = ("units sshd.service gone.service\nNames=ssh.service sshd.service\nUnitFileState=enabled\n"
+             "ActiveState=active\n\nNames=gone.service\nUnitFileState=\nActiveState=inactive\n")
+    assert facts.parse_units(shown) == {"sshd.service": {"enabled": "enabled", "active": "active"},
+                                        "gone.service": {"enabled": "not-found", "active": "inactive"}}
+    assert facts.parse_units("units a.service\n") == {"a.service": {"enabled": "not-found", "active": "unknown"}}
+
+
+@pytest.mark.parametrize("unit", ["getty@.service", "a b.service", "x;reboot"])
+def test_unit_names_systemctl_cannot_show_are_refused(unit):
+    with pytest.raises(facts.StepError):
+        facts.script(facts.Request(units={unit}))
 
 
 @pytest.mark.parametrize("pattern", ["/etc/$(reboot)", "relative/path", "/etc/a b", "/etc/`x`"])
