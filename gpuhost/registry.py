@@ -34,6 +34,9 @@ class Roles(Mapping):
             self._modules[name] = _import(self._dotted[name], name)
         return self._modules[name]
 
+    def __contains__(self, name):
+        return name in self._dotted
+
     def __iter__(self):
         return iter(self._dotted)
 
@@ -72,13 +75,19 @@ def _import(dotted, name):
     return module
 
 
-def select(names, roles=None):
-    """Role modules for the given names (all when `names` is empty), in dependency order."""
-    roles = roles if roles is not None else available()
+def known(names, roles):
+    """The role names asked for (all when `names` is empty), each one known; nothing is imported."""
     names = list(names) or list(roles)
     unknown = [n for n in names if n not in roles]
     if unknown:
         raise InventoryError(f"unknown role '{unknown[0]}' (roles: {', '.join(sorted(roles))}).")
+    return names
+
+
+def select(names, roles=None):
+    """Role modules for the given names (all when `names` is empty), in dependency order."""
+    roles = roles if roles is not None else available()
+    names = known(names, roles)
     graph = {n: [r for r in roles[n].REQUIRES if r in names] for n in sorted(names)}
     try:
         return [roles[n] for n in graphlib.TopologicalSorter(graph).static_order()]

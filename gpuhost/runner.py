@@ -10,7 +10,7 @@ the steps that need the new boot.
 import fnmatch
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gpuhost import connect, registry
@@ -66,20 +66,26 @@ def run(targets, role_names, options, roles=None):
     """
     roles = roles if roles is not None else registry.available()
     settings_module.check(options.overrides, registry.known_settings(roles), "")
-    plans = []
-    for target in targets:
-        modules = registry.select(role_names or target.vars.get("roles") or [], roles)
-        plans.append((target, modules, registry.defaults(modules)))
+    wanted = [tuple(registry.known(role_names or target.vars.get("roles") or [], roles)) for target in targets]
+    plans = {names: Future() for names in wanted}
     with ThreadPoolExecutor(max_workers=max(1, int(options.parallel))) as pool:
-        futures = [pool.submit(_run_host, *plan, options) for plan in plans]
+        futures = [pool.submit(_run_host, target, plans[names], options) for target, names in zip(targets, wanted)]
+        for names, plan in plans.items():  # roles imported here, while the first connections open
+            try:
+                modules = registry.select(names, roles)
+                plan.set_result((modules, registry.defaults(modules)))
+            except Exception as error:  # a broken role: each host waiting for this plan fails with it
+                plan.set_exception(error)
         return [f.result() for f in futures]
 
 
-def _run_host(target, modules, defaults, options):
+def _run_host(target, plan, options):
+    """One host: connect, then converge the roles of `plan` (a Future of modules and their defaults)."""
     result = HostResult(name=target.name)
     started = time.monotonic()
     try:
         host = open_host(target, options)
+        modules, defaults = plan.result()
         host_settings = settings_for(target, defaults, options.overrides)
         converge_host(host, modules, host_settings, options, result)
     except ConnectError as error:

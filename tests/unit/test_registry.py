@@ -17,6 +17,7 @@ def test_a_run_imports_only_the_roles_it_runs_and_knows_every_setting_without_im
         roles = registry.available()
         known = roles.defaults()
         assert {"driver", "cuda", "conda_r_python", "nvidia_toolkit", "stack"} <= set(known), sorted(known)
+        assert "driver" in roles and "nvidia-toolkit" in roles and "cudaa" not in roles
         assert not [m for m in sys.modules if m.startswith("gpuhost.roles.")], "a role was imported for its settings"
         registry.select(["cudnn"], roles)
         print(" ".join(sorted(m for m in sys.modules if m.startswith("gpuhost.roles.") and m.count(".") == 2)))

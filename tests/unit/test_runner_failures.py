@@ -2,7 +2,10 @@
 
 import types
 
-from gpuhost import report, runner
+import pytest
+
+from gpuhost import registry, report, runner
+from gpuhost.errors import InventoryError
 from gpuhost.inventory import Target
 
 
@@ -46,3 +49,15 @@ def test_a_credential_in_an_error_is_masked_in_the_result_and_the_output(capsys)
     (result,) = runner.run([Target(name="local")], ["leaky"], runner.Options(), {"leaky": role("leaky", leaky_steps)})
     shown = result.error + capsys.readouterr().out + report.recap([result])
     assert "s3cret" not in shown and "tk-123" not in shown and "mirror.example" in shown
+
+
+def test_a_role_that_cannot_be_imported_fails_each_host_that_runs_it_in_one_sentence():
+    roles = registry.Roles(["gpuhost_no_such_role_module"])  # imported while the connections open
+    (result,) = runner.run([Target(name="local")], ["gpuhost-no-such-role-module"], runner.Options(echo=False), roles)
+    assert result.status == "failed"
+    assert result.error.startswith("role module gpuhost_no_such_role_module cannot be imported: No module named")
+
+
+def test_an_unknown_role_is_refused_before_any_host_is_contacted():
+    with pytest.raises(InventoryError, match="unknown role 'cudaa'"):
+        runner.run([Target(name="ghost", address="127.0.0.1", port=9)], ["cudaa"], runner.Options(echo=False))
