@@ -148,16 +148,17 @@ def verify(c, host, roles="", inventory="", junit="", set_=None, shard=""):
     "arch": "x86_64 or sbsa", "driver": "driver branch or specifier", "flavor": "open or proprietary",
     "cuda": "CUDA version or specifier", "cudnn": "cuDNN version or specifier",
     "tensorrt": "TensorRT version or specifier", "framework": "e.g. torch==2.5 or tensorflow==2.17",
-    "policy": "lts, production or newest", "json": "print JSON"})
+    "policy": "lts, production or newest", "source": "where the driver comes from: nvidia, ubuntu or debian",
+    "json": "print JSON"})
 def resolve(c, gpu=None, os="ubuntu-22.04", arch="x86_64", driver="", flavor="", cuda="", cudnn="", tensorrt="",
-            framework="", policy="production", json=False):
+            framework="", policy="production", source="nvidia", json=False):
     """Resolve a driver, CUDA, cuDNN and TensorRT that fit these GPUs and each other."""
     from gpuhost import resolution
 
     request = {"driver": driver, "flavor": flavor, "cuda": cuda, "cudnn": cudnn, "tensorrt": tensorrt,
                "framework": framework}
     try:
-        result = resolution.resolve_names(gpu or [], os, arch, {k: v for k, v in request.items() if v}, policy)
+        result = resolution.resolve_names(gpu or [], os, arch, {k: v for k, v in request.items() if v}, policy, source)
     except GpuhostError as error:
         _fail(error)
     print(json_module.dumps(result.to_dict(), indent=2) if json else result.explain())

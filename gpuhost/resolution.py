@@ -26,7 +26,8 @@ def for_host(host, settings):
     facts = host.facts
     request = request_of(settings)
     policy = settings.get("stack", {}).get("policy", "production")
-    key = repr((sorted(request.items()), policy))
+    source = settings.get("driver", {}).get("source", "nvidia")  # Debian's own driver narrows the stack
+    key = repr((sorted(request.items()), policy, source))
     cache = host.__dict__.setdefault("_stacks", {})
     if key not in cache:
         gpus = [gpu_table.find_gpu(f"10de:{gpu['device']}") for gpu in facts.get("pci", []) if is_gpu(gpu)]
@@ -36,7 +37,7 @@ def for_host(host, settings):
             raise ResolveError(f"{host.name} is {facts.get('arch')}; NVIDIA's repositories serve x86_64 and sbsa (arm64 servers).")
         cache[key] = resolver.resolve(gpus, os_info.get("id", ""), os_info.get("version", ""), arch, request, policy,
                                       kernel_flavour=kernel_flavour(facts),
-                                      nvswitches=len(facts.get("nvswitches", [])))
+                                      nvswitches=len(facts.get("nvswitches", [])), source=source)
     return cache[key]
 
 
@@ -55,13 +56,13 @@ def kernel_flavour(facts):
     return max(metas, key=len, default=suffix)
 
 
-def resolve_names(names, os_name, arch, request, policy):
+def resolve_names(names, os_name, arch, request, policy, source="nvidia"):
     """Resolve for GPUs given by name or PCI id and an OS written like `ubuntu-22.04`; an NVSwitch's
     PCI id among them (10de:22a3) counts as an NVSwitch of the host, as in its facts."""
     os_id, _, version = os_name.partition("-")
     switches = [name for name in names if gpu_table.nvswitch(name)]
     gpus = [gpu_table.find_gpu(name) for name in names if name not in switches]
-    return resolver.resolve(gpus, os_id, version, arch, request, policy, nvswitches=len(switches))
+    return resolver.resolve(gpus, os_id, version, arch, request, policy, nvswitches=len(switches), source=source)
 
 
 def model_name(device):

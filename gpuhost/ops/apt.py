@@ -31,6 +31,8 @@ DPKG_ERROR = re.compile(r"^dpkg: error processing (?:package|archive) (.+?) \(([
 DKMS_ERROR = re.compile(r"^Error! (.+)$", re.M)
 SUBPROCESS = re.compile(r"^E: Sub-process .* returned an error code|^E: Unable to fetch some archives")
 UNITS = {"B": 1, "kB": 1000, "MB": 1000**2, "GB": 1000**3}
+UNMET = "The following packages have unmet dependencies:"
+VETTED = "--gpuhost-vet"  # marks where each vet's output starts in the preparation's output
 
 
 def checked_package(name, version=None):
@@ -141,10 +143,13 @@ class Packages(Step):
     phase = Phase.PACKAGES
     refresh = ("packages",)
 
-    def __init__(self, install=None, hold=(), absent=(), name=None, starts=(), groups=()):
+    def __init__(self, install=None, hold=(), absent=(), name=None, starts=(), groups=(), vet=None):
         self.install = {checked_package(n, v): (str(v) if v is not None else None) for n, v in (install or {}).items()}
         self.starts = tuple(starts)  # units the packages enable and start when installed (Debian policy)
         self.groups = tuple(groups)  # system groups their maintainer scripts create (docker)
+        # A judge of apt's fresh lists: its read-only `command` runs right after the transaction's
+        # update, and `refusal(output)` may stop the transaction with a sentence before any install.
+        self.vet = vet
         self.hold = [checked_package(n) for n in hold]
         self.absent = [checked_package(n) for n in absent]
         self.name = name or "packages " + " ".join(sorted(self.install) + [f"-{n}" for n in self.absent])
@@ -175,6 +180,7 @@ class Transaction(Step):
             self.absent |= set(part.absent)
         self.name = "apt transaction"
         self.role = ",".join(dict.fromkeys(p.role for p in self.parts if p.role))
+        self.vets = [p.vet for p in self.parts if p.vet]
 
     def _plan(self, facts):
         installed = facts.get("packages", {})
@@ -224,7 +230,7 @@ class Transaction(Step):
 
         The simulation (`--assume-no`) tells the download and disk sizes and apt's refusals before
         anything is installed; it always exits non-zero, so only the commands before it decide
-        whether the preparation failed.
+        whether the preparation failed. The parts' vets read the fresh lists in the same command.
         """
         install, remove, unhold, _ = self._plan(host.facts)
         install_cmd = self._apt(self._install_args(install, remove)) if install or remove else None
@@ -236,15 +242,20 @@ class Transaction(Step):
             if unhold:  # as it will run: after the unhold that precedes it
                 simulate = simulate.replace(" install ", " --allow-change-held-packages install ")
             prepare = f"{chain(before)} || exit $?; " if before else ""
-            result = host.run(f"{prepare}{simulate} 2>&1; true", sudo=True, what=self.name, warn=True,
+            vetting = "".join(f"; echo {VETTED}; {vet.command}" for vet in self.vets)
+            result = host.run(f"{prepare}{simulate} 2>&1{vetting}; true", sudo=True, what=self.name, warn=True,
                               watch=self.watcher(host))
-            self._check_lock(result.stdout, host)
+            output, *vetted = result.stdout.split(f"{VETTED}\n")
+            self._check_lock(output, host)
             if result.exited:
                 raise StepError(f"apt on {host.name} could not prepare the transaction (exit {result.exited}): "
-                                f"{first_error(result.stdout)}")
-            self._check_space(result.stdout, host)
-            if "E: " in result.stdout:
-                raise StepError(f"apt on {host.name} refused the transaction: {first_error(result.stdout)}")
+                                f"{first_error(output)}")
+            refusal = next(filter(None, (vet.refusal(text) for vet, text in zip(self.vets, vetted))), None)
+            if refusal:
+                raise StepError(refusal)
+            self._check_space(output, host)
+            if "E: " in output:
+                raise StepError(f"apt on {host.name} refused the transaction: {first_error(output)}")
             before = []
         result = host.run(chain(before + after), sudo=True, what=self.name, warn=True, watch=self.watcher(host))
         if result.exited:
@@ -316,4 +327,19 @@ def first_error(output):
     lines = output.splitlines()
     errors = [line[3:].strip() for line in lines if line.startswith("E: ") and not SUBPROCESS.match(line)]
     errors = errors or [line[3:].strip() for line in lines if line.startswith("E: ")]
-    return (errors[0] if errors else output.strip().splitlines()[-1] if output.strip() else "no output") + "."
+    cause = (errors[0] if errors else output.strip().splitlines()[-1] if output.strip() else "no output").rstrip(".")
+    unmet = _unmet(lines)
+    return (f"{unmet} ({cause})" if unmet else cause) + "."
+
+
+def _unmet(lines):
+    """apt's first unmet dependency, its `or` alternatives joined: why apt finds no solution."""
+    stripped = [line.strip() for line in lines]
+    if UNMET not in stripped:
+        return None
+    at = stripped.index(UNMET) + 1
+    text = stripped[at] if at < len(stripped) else ""
+    while text.endswith(" or") and at + 1 < len(stripped):
+        at += 1
+        text += " " + stripped[at]
+    return " ".join(text.split()) or None

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from gpuhost.resolver import libraries, packages
+from gpuhost.resolver import debian, libraries, packages
 from gpuhost.resolver.compat import Branch, CudaRelease, Gpu, Repo, ResolveError, knowledge
 from gpuhost.resolver.gpus import find_gpu
 from gpuhost.resolver.limits import Limits, limits_for
 from gpuhost.resolver.request import Request, parse_request
 from gpuhost.resolver.stack import Driver, Stack
 
-__all__ = ["ResolveError", "Stack", "find_gpu", "resolve"]
+__all__ = ["SOURCES", "ResolveError", "Stack", "find_gpu", "resolve"]
 
 POLICY_TYPES = {"lts": {"lts"}, "production": {"lts", "production"}}
+SOURCES = ("nvidia", "ubuntu", "debian")  # where a driver comes from: NVIDIA's repository, Canonical's, Debian's
 FABRIC_MANAGER_GPUS = 8
 
 
@@ -34,10 +35,22 @@ class Notes:
 
 
 def resolve(gpus, os_id: str, os_version: str, arch: str = "x86_64", request: dict | None = None,
-            policy: str = "production", kernel_flavour: str = "generic", nvswitches: int = 0) -> Stack:
+            policy: str = "production", kernel_flavour: str = "generic", nvswitches: int = 0,
+            source: str = "nvidia") -> Stack:
     """One stack for a host. gpus: PCI ids, names or Gpu values (empty: a host without NVIDIA GPU);
-    nvswitches: the NVSwitch functions the host shows, which call for Fabric Manager."""
+    nvswitches: the NVSwitch functions the host shows, which call for Fabric Manager; source: where
+    the driver comes from (`debian`: Debian's own, one branch, which narrows the whole stack)."""
+    if source not in SOURCES:
+        raise ResolveError(f"The driver source must be one of {', '.join(SOURCES)}, not {source!r}.")
     found = tuple(g if isinstance(g, Gpu) else find_gpu(g) for g in gpus)
+    if source != "debian":
+        return _resolve(found, os_id, os_version, arch, request, policy, kernel_flavour, nvswitches)
+    narrowed = debian.narrow(found, os_id, str(os_version), request)
+    stack = _resolve(found, os_id, os_version, arch, narrowed, policy, kernel_flavour, nvswitches)
+    return debian.finish(stack, str(os_version))
+
+
+def _resolve(found, os_id, os_version, arch, request, policy, kernel_flavour, nvswitches) -> Stack:
     _check_legacy(found)
     repo, repo_arch = find_repo(os_id, str(os_version)), repo_arch_for(arch)
     req, notes = parse_request(request, policy), Notes()
@@ -206,15 +219,17 @@ def _within_gpu_limits(pool, gpus, limits: Limits, branches, req: Request) -> li
 
 
 def _cuda_conflict(pool, limits: Limits, branches, req: Request) -> str:
-    asked = f"you asked for CUDA {req.raw.get('cuda', min(r.minor for r in pool))}"
+    oldest = min(r.minor for r in pool)
+    asked = f"you asked for CUDA {req.raw['cuda']}" if "cuda" in req.raw else f"gpuhost installs CUDA {oldest} and newer"
     reach = max(b.max_cuda for b in branches)
     last = limits.cuda_max
-    if min(r.minor for r in pool) > reach and (last.value is None or reach <= last.value):
+    if oldest > reach and (last.value is None or reach <= last.value):
         top = max(branches, key=lambda b: b.branch)
+        older_cuda = f"cuda {reach} or " if "cuda" in req.raw else ""
         if req.driver is None and limits.branch_max.gpu is not None:
             return (f"{limits.branch_max.gpu.describe()}: the last driver branch is {top.branch}, which supports "
-                    f"CUDA up to {reach}; {asked}. Use cuda {reach} or a newer GPU.")
-        return f"Driver branch {top.branch} supports CUDA up to {reach}; {asked}. Use cuda {reach} or a newer driver."
+                    f"CUDA up to {reach}; {asked}. Use {older_cuda}a newer GPU.")
+        return f"Driver branch {top.branch} supports CUDA up to {reach}; {asked}. Use {older_cuda}a newer driver."
     if last.value is not None and min(r.minor for r in pool) > last.value:
         return (f"{last.gpu.describe()}: CUDA {last.value} is the last CUDA that builds for {last.gpu.arch}; "
                 f"{asked}. Use cuda {last.value} or a newer GPU.")
@@ -333,12 +348,17 @@ def _choose_flavor(branch: Branch, limits: Limits, req: Request, notes: Notes) -
     return flavor
 
 
-def _min_version(branch: Branch, cuda: CudaRelease | None, req: Request, notes: Notes) -> str:
+def _min_version(branch: Branch, cuda: CudaRelease | None, req: Request, notes: Notes) -> str | None:
+    """The oldest driver version the stack accepts, or None when gpuhost knows no release of the branch."""
     floors = list(branch.releases[:1])
     if cuda is not None and cuda.driver_branch == branch.branch:
         floors.append(cuda.toolkit_driver)
     if req.driver_version is not None:
         floors.append(req.driver_version)
+    if not floors:
+        notes.add("driver", f"gpuhost knows no release of R{branch.branch}: apt installs the newest the repository "
+                            "has (minimum version unknown).")
+        return None
     floor = max(floors, key=Version)
     if cuda is not None and floor == cuda.toolkit_driver:
         notes.add("driver", f"At least {floor}: the driver CUDA {cuda.version} was released with.")

@@ -13,7 +13,7 @@ from gpuhost.resolver.compat import CudaRelease, Gpu, LibRelease
 class Driver:
     branch: int
     flavor: str
-    min_version: str
+    min_version: str | None  # None: no release of the branch is known, apt takes the repository's newest
     fabric_manager: bool = False
 
 
@@ -70,7 +70,8 @@ class Stack:
         values = {"gpus": ", ".join(f"{n} x {label}" if n > 1 else label for label, n in counts.items()) or "none",
                   "repo": d["repo"]["path"]}
         if d["driver"]:
-            values["driver"] = f"{d['driver']['branch']} {d['driver']['flavor']} >= {d['driver']['min_version']}"
+            least = d["driver"]["min_version"]
+            values["driver"] = f"{d['driver']['branch']} {d['driver']['flavor']} " + (f">= {least}" if least else "(the repository's newest)")
         if d["cuda"]:
             values["cuda"] = f"{d['cuda']} ({self.packages['cuda'][0]}={self.packages['cuda_version']})"
         for lib in ("cudnn", "tensorrt"):

@@ -1,7 +1,8 @@
 """The NVIDIA driver: the branch and flavour the resolver chose for this host's GPUs, pinned and held.
 
-From NVIDIA's CUDA repository (DKMS modules, kernel headers for the running kernel) or, with
-`driver.source: ubuntu`, Canonical's packages with signed prebuilt modules. Refuses before any
+From NVIDIA's CUDA repository (DKMS modules, kernel headers for the running kernel), with
+`driver.source: ubuntu` Canonical's packages with signed prebuilt modules, or with
+`driver.source: debian` Debian's own (DKMS too; archive.py). Refuses before any
 change when a driver of another branch, flavour or source is installed (unless
 `driver.replace`), or when Secure Boot would reject an unsigned module. Reboots only for a reason
 it can name: the module is not loaded, it differs from the installed userspace, or nouveau
@@ -18,7 +19,8 @@ from gpuhost.ops.files import File
 from gpuhost.ops.reboot import Reboot
 from gpuhost.ops.systemd import Service
 from gpuhost.roles import _nvidia
-from gpuhost.roles.driver import installed
+from gpuhost.resolver import SOURCES
+from gpuhost.roles.driver import apt_sources, archive, installed, maintainers, transitional
 from gpuhost.steps import Check, Phase
 
 NAME = "driver"
@@ -43,7 +45,7 @@ UNATTENDED_TEXT = (
     "Unattended-Upgrade::Package-Blacklist {\n"
     + "".join(f'    "{family}";\n' for family in FAMILIES if family != FOLLOWS_THE_KERNEL) + "};\n")
 MODULE_FILES = ("/lib/modules/*/updates/dkms/nvidia*.ko*", "/lib/modules/*/kernel/nvidia-*/nvidia.ko*")
-SOURCES = ("nvidia", "ubuntu")
+DKMS_SOURCES = ("nvidia", "debian")  # sources whose module DKMS builds on the host, against its headers
 REBOOT_HINT = ("Why the module does not load is in `dkms status`, `journalctl -k -b | grep -i -e nvidia -e nouveau` "
                "and `mokutil --sb-state`.")
 
@@ -53,6 +55,9 @@ def facts(settings):
     request.add(Request(files={UNATTENDED, "/etc/apt/preferences.d/gpuhost-nvidia-driver",
                                "/etc/modprobe.d/gpuhost-blacklist-nouveau.conf", *MODULE_FILES},
                         units={"nvidia-persistenced.service", "nvidia-fabricmanager.service"}))
+    request.add(maintainers.request())
+    if settings[NAME]["source"] == "debian":
+        request.add(apt_sources.request())
     return request
 
 
@@ -63,13 +68,22 @@ def steps(host, settings):
     stack = _nvidia.stack(host, settings)
     if stack.driver is None:
         return  # no NVIDIA GPU: nothing to drive
-    wanted = _packages(stack, mine["source"], host.facts)
+    debian = mine["source"] == "debian"
+    wanted = archive.packages(stack, mine) if debian else _packages(stack, mine["source"], host.facts)
     yield Check("driver fits the host", lambda facts: _refusal(facts, stack, mine, host.name))
+    if debian:
+        yield Check("Debian's archive serves the driver", lambda facts: archive.refusal(facts, stack, wanted, host.name))
+    vet = transitional.check(host.facts, stack) if mine["source"] == "ubuntu" else None
+    if vet:
+        yield vet
     if mine["source"] == "nvidia":
         yield from _nvidia.repository(stack, settings)
-    yield preferences("gpuhost-nvidia-driver", PIN_PACKAGES, f"version {stack.driver.branch}.*", 1001)
-    yield _install(host.facts, wanted, mine, _pinning_package(stack, mine["source"], wanted))
-    if mine["source"] == "nvidia":
+    if debian:
+        yield preferences("gpuhost-nvidia-driver", (*PIN_PACKAGES, *archive.GLX), archive.PIN, 1001)
+    else:
+        yield preferences("gpuhost-nvidia-driver", PIN_PACKAGES, f"version {stack.driver.branch}.*", 1001)
+    yield _install(host.facts, wanted, mine, _pinning_package(stack, mine["source"], wanted), vet)
+    if mine["source"] in DKMS_SOURCES:
         yield _rebuild_module(host.facts)
     if mine["blacklist_nouveau"]:
         yield kernel.blacklist("nouveau", options=["modeset=0"])
@@ -97,14 +111,14 @@ def _pinning_package(stack, source, wanted):
     return name if source == "nvidia" and stack.driver.branch >= PINNING_FROM and name not in wanted else None
 
 
-def _install(facts, wanted, mine, pinning=None):
-    extra = {f"linux-headers-{facts.get('kernel')}": None} if mine["source"] == "nvidia" else {}
+def _install(facts, wanted, mine, pinning=None, vet=None):
+    extra = {f"linux-headers-{facts.get('kernel')}": None} if mine["source"] in DKMS_SOURCES else {}
     if pinning:
         extra[pinning] = None
     replaced = installed.superseded(facts, wanted, mine["source"]) if mine["replace"] else []
     held = [n for n in wanted if not n.startswith(FOLLOWS_THE_KERNEL)]
     return Packages(install={**{n: None for n in wanted}, **extra}, hold=held, absent=replaced,
-                    name="driver packages " + " ".join(wanted))
+                    name="driver packages " + " ".join(wanted), vet=vet)
 
 
 def _refusal(facts, stack, mine, host):
@@ -120,7 +134,7 @@ def _refusal(facts, stack, mine, host):
                 f"{installed.SOURCES[wanted[2]]}. gpuhost does not replace a driver silently: set driver.replace=true "
                 f"to switch, or stack.driver={current['branch']} to keep it.")
     loaded = (facts.get("modules", {}).get("nvidia") or {}).get("version")
-    if facts.get("secure_boot", {}).get("enabled") and mine["source"] == "nvidia" and not loaded:
+    if facts.get("secure_boot", {}).get("enabled") and mine["source"] in DKMS_SOURCES and not loaded:
         return (f"Secure Boot is on at {host} and the DKMS-built NVIDIA module would be unsigned, so the kernel "
                 "would reject it. Choose one: driver.source=ubuntu (Canonical's signed prebuilt modules, on Ubuntu), "
                 "enroll a Machine Owner Key so DKMS signs the module (mokutil --import /var/lib/dkms/mok.pub, then "

@@ -1,13 +1,18 @@
 """Checks of the driver role: what converge promised, read back from the host."""
 
+import re
+
 import pytest
 
 from gpuhost.roles import _checks
-from gpuhost.roles.driver import FOLLOWS_THE_KERNEL, installed
+from gpuhost.roles.driver import FOLLOWS_THE_KERNEL, archive, installed, maintainers
 
 
 def _wanted(stack, settings):
-    return stack.packages["driver"] if settings["driver"]["source"] == "nvidia" else stack.packages["driver_ubuntu"]
+    source = settings["driver"]["source"]
+    if source == "debian":
+        return archive.packages(stack, settings["driver"])
+    return stack.packages["driver"] if source == "nvidia" else stack.packages["driver_ubuntu"]
 
 
 def test_driver_packages_are_installed_and_held(host, gpuhost_stack, gpuhost_settings):
@@ -25,6 +30,17 @@ def test_repository_and_key_are_pinned(host, gpuhost_stack, gpuhost_settings):
     if gpuhost_stack.driver is None or gpuhost_settings["driver"]["source"] != "nvidia":
         pytest.skip("the driver does not come from NVIDIA's repository here")
     _checks.assert_nvidia_repository(host, gpuhost_settings, gpuhost_stack)
+
+
+def test_debians_driver_is_debians_own_and_pinned_to_its_archive(host, gpuhost_stack, gpuhost_settings):
+    if gpuhost_stack.driver is None or gpuhost_settings["driver"]["source"] != "debian":
+        pytest.skip("the driver does not come from Debian's archive here")
+    wanted = archive.packages(gpuhost_stack, gpuhost_settings["driver"])
+    probe = maintainers.request().probes[maintainers.PROBE]
+    found = {maintainers.PROBE: {"output": host.check_output(probe)}}
+    assert maintainers.source({"probes": found}, wanted) == "debian", f"{wanted} are not all Debian's: {found}"
+    policy = host.check_output("apt-cache policy libcuda1")
+    assert re.search(r"^ \*\*\* \S+ 1001$", policy, re.M), f"the installed libcuda1 is not the pinned one:\n{policy}"
 
 
 def test_nouveau_is_not_loaded(host):

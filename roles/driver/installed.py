@@ -2,15 +2,21 @@
 
 import re
 
+from gpuhost.roles.driver import maintainers
+
 DRIVER_PACKAGE = re.compile(
     r"^(cuda-drivers(-\d+)?|nvidia-open(-\d+)?|nvidia-driver(-\d+)?(-server)?(-open)?|"
     r"nvidia-headless(-no-dkms)?-\d+(-server)?(-open)?|nvidia-utils-\d+(-server)?|libnvidia-compute(-\d+)?(-server)?|"
-    r"libcuda1|nvidia-kernel(-open)?-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?|linux-modules-nvidia-.+|"
-    r"nvidia-driver-pinning-\d+|nvidia-fabricmanager(-\d+)?)$")
+    r"libcuda1|nvidia-kernel(-open)?-dkms|nvidia-open-kernel-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?|"
+    r"linux-modules-nvidia-.+|nvidia-driver-pinning-\d+|nvidia-fabricmanager(-\d+)?)$")
 LIBCUDA = re.compile(r"^(libcuda1|libnvidia-compute-\d+(-server)?|libnvidia-compute)$")
-# From R590 NVIDIA's packages drop the branch: nvidia-dkms-580-open becomes nvidia-dkms-open.
-MODULE_PACKAGE = re.compile(r"^(nvidia-kernel(-open)?-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?)$")
-SOURCES = {"nvidia": "NVIDIA's CUDA repository", "ubuntu": "Ubuntu's archive", "runfile": "outside apt (a .run installer?)"}
+# From R590 NVIDIA's packages drop the branch: nvidia-dkms-580-open becomes nvidia-dkms-open. Debian
+# names its open flavour nvidia-open-kernel-dkms (NVIDIA's: nvidia-kernel-open-dkms).
+MODULE_PACKAGE = re.compile(
+    r"^(nvidia-kernel(-open)?-dkms|nvidia-open-kernel-dkms|nvidia-dkms(-\d+)?(-server)?(-open)?)$")
+MODULE_FILE = re.compile(r"/nvidia(-current(-open)?)?\.ko")  # Debian's DKMS names it nvidia-current(-open).ko
+SOURCES = {"nvidia": "NVIDIA's CUDA repository", "ubuntu": "Ubuntu's archive", "debian": "Debian's archive",
+           "runfile": "outside apt (a .run installer?)"}
 
 
 def packages(facts):
@@ -44,8 +50,8 @@ def describe(facts):
     flavor = "open" if any("open" in n for n in found) else "proprietary"
     if (facts.get("driver_proc") or {}).get("open") is not None and loaded:
         flavor = "open" if facts["driver_proc"]["open"] else "proprietary"
-    return {"version": version, "branch": _branch(version), "source": "ubuntu" if canonical else "nvidia",
-            "flavor": flavor, "packages": found}
+    source = "ubuntu" if canonical else maintainers.source(facts, found) or "nvidia"
+    return {"version": version, "branch": _branch(version), "source": source, "flavor": flavor, "packages": found}
 
 
 def _branch(version):
@@ -56,7 +62,7 @@ def module_built(facts, kernel=None):
     """Whether an nvidia module file exists for the (running) kernel, DKMS-built or prebuilt."""
     kernel = kernel or facts.get("kernel", "")
     prefix = f"/lib/modules/{kernel}/"
-    return any(path.startswith(prefix) and re.search(r"/nvidia(-current)?\.ko", path) for path in facts.get("files", {}))
+    return any(path.startswith(prefix) and MODULE_FILE.search(path) for path in facts.get("files", {}))
 
 
 def module_package(facts):

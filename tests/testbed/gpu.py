@@ -15,6 +15,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import kernel_module
+
 ARCHITECTURES = ["kepler", "maxwell", "pascal", "volta", "turing", "ampere", "ada", "hopper",
                  "blackwell"]
 DATACENTER, VGA, AUDIO, BRIDGE = 0x030200, 0x030000, 0x040300, 0x068000
@@ -102,7 +104,7 @@ class BootState:
     kernel: str
     nouveau: bool
     secure_boot: bool
-    module: dict        # the fixture nvidia.ko's fields when it loaded, else {}
+    module: dict        # the built nvidia module's fields (fixture or real) when it loaded, else {}
 
 
 def decide(root: Path, spec) -> BootState:
@@ -110,7 +112,7 @@ def decide(root: Path, spec) -> BootState:
     kernel = running_kernel(root, spec.profile.kernel)
     nouveau = bool(spec.gpus) and "nouveau" in spec.options and not _blacklisted(root, "nouveau")
     secure_boot = "secure_boot" in spec.options
-    module = _fixture_module(root, kernel)
+    module = _built_module(root, kernel)
     loads = (bool(module) and bool(spec.gpus) and not nouveau and not _blacklisted(root, "nvidia")
              and (not secure_boot or module.get("signed") == "yes")
              and all(_flavor_suits(module.get("flavor"), g) for g in spec.gpus))
@@ -130,9 +132,13 @@ def _blacklisted(root: Path, module: str) -> bool:
     return any(line.search(_read(root, p)) for p in (root / "etc/modprobe.d").glob("*.conf"))
 
 
-def _fixture_module(root: Path, kernel: str) -> dict:
+def _built_module(root: Path, kernel: str) -> dict:
     base = root / "lib/modules" / kernel
-    for path in [base / "updates/dkms/nvidia.ko", *sorted(base.glob("kernel/nvidia-*/nvidia.ko"))]:
+    # Debian's DKMS packages install the module as nvidia-current(-open).ko (their dkms.conf)
+    debian = [base / "updates/dkms/nvidia-current.ko", base / "updates/dkms/nvidia-current-open.ko"]
+    for path in [base / "updates/dkms/nvidia.ko", *sorted(base.glob("kernel/nvidia-*/nvidia.ko")), *debian]:
+        if kernel_module.is_real(path):
+            return kernel_module.fields(root, path)
         text = _read(root, path)
         fields = dict(l.split("=", 1) for l in text.splitlines() if "=" in l)
         if "version" in fields:

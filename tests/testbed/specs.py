@@ -14,6 +14,9 @@ OPTIONS = {
     "full_disk": "/var/cache/apt/archives is a full 2 MiB tmpfs: apt has no room for downloads",
     "r": "Debian's r-base-core is installed (the fixture conda's r-base runs it)",
     "venv": "Debian's python3-venv is installed (gpuhost is installed inside the host, for pull mode)",
+    "unattended_upgrades": "the distribution's unattended-upgrades is installed (run by hand: its timers are masked)",
+    "archive_kernel": "boots the newest kernel of Debian's archive for its flavour, whose real headers apt can install "
+                      "(Debian 12 only)",
 }
 SUDO_PROFILES = ("nopasswd", "password")
 
@@ -67,6 +70,8 @@ class HostSpec:
         unknown = set(self.options) - set(OPTIONS)
         if unknown:
             raise ValueError(f"unknown host options {sorted(unknown)}: expected {sorted(OPTIONS)}")
+        if "archive_kernel" in self.options and self.os != "debian-12":
+            raise ValueError(f"host option archive_kernel: Debian's archive has no {self.os} kernels")
 
     @property
     def index(self) -> int:

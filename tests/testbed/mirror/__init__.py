@@ -24,7 +24,7 @@ UBUNTU_KERNELS = ("5.15.0-1051-gcp", "6.8.0-1015-gcp")
 KEY_FILES = {"container-toolkit": "libnvidia-container/gpgkey",
              "docker-bookworm": "linux/debian/gpg", "docker-jammy": "linux/ubuntu/gpg",
              "docker-noble": "linux/ubuntu/gpg", "ubuntu-jammy": "ubuntu/project.asc",
-             "ubuntu-noble": "ubuntu/project.asc"}
+             "ubuntu-noble": "ubuntu/project.asc", "ubuntu-noble-security": "ubuntu/project.asc"}
 
 
 def build(dest: Path, kernel_release: str, ubuntu_kernels=UBUNTU_KERNELS, key_dir: Path = sign.KEY_DIR,

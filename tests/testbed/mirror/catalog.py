@@ -84,11 +84,13 @@ def ubuntu_suite(kernel_release: str) -> str | None:
 def _kernel_lists(kernel_release: str, ubuntu_kernels: list[str], extra_kernels=()) -> dict:
     """The instance lists that depend on build()'s kernels (headers, Canonical's per-kernel modules).
 
-    `extra_kernels` get headers only: the kernels a distribution update would bring."""
+    `extra_kernels` are the kernels a distribution update would bring: headers, and Ubuntu's in
+    the security pocket (`ubuntu_updates_<suite>`)."""
     kernels = list(dict.fromkeys([kernel_release, *ubuntu_kernels, *extra_kernels]))
     lists = {"kernels": [{"kr": kr} for kr in kernels]}
     for suite in set(UBUNTU_SUITES.values()):
         lists[f"ubuntu_kernels_{suite}"] = [_ubuntu_kernel(kr) for kr in ubuntu_kernels if ubuntu_suite(kr) == suite]
+        lists[f"ubuntu_updates_{suite}"] = [_ubuntu_kernel(kr) for kr in extra_kernels if ubuntu_suite(kr) == suite]
     return lists
 
 

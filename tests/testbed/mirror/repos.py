@@ -16,6 +16,7 @@ def publish(root: Path, spec: dict, packages: list[Package], built: dict[int, Pa
     """Place the debs and write Packages(.gz) and Release; return the Release file."""
     base = root / spec["path"]
     pool = base / spec["pool"] if spec["layout"] == "dists" else base
+    pool.mkdir(parents=True, exist_ok=True)  # a suite may be empty (no kernel update built)
     for package in packages:
         debs.link(built[id(package)], pool / debs.filename(package))
     if spec["layout"] == "flat":
@@ -23,7 +24,7 @@ def publish(root: Path, spec: dict, packages: list[Package], built: dict[int, Pa
         return _release(base, spec)
     dist = base / "dists" / spec["suite"]
     _packages(base, spec["pool"], dist / spec["component"] / "binary-amd64" / "Packages")
-    return _release(dist, {**spec, "codename": spec["suite"]})
+    return _release(dist, {**spec, "codename": spec.get("codename", spec["suite"])})
 
 
 def copy_flat(source: Path, dest: Path) -> Path:
@@ -52,7 +53,7 @@ def _packages(cwd: Path, path: str, out: Path) -> None:
 def _release(directory: Path, spec: dict) -> Path:
     options = {"Origin": spec["origin"], "Label": spec["label"], "Architectures": "amd64"}
     if "codename" in spec:
-        options.update(Suite=spec["codename"], Codename=spec["codename"], Components=spec["component"])
+        options.update(Suite=spec["suite"], Codename=spec["codename"], Components=spec["component"])
     args = [f"-oAPT::FTPArchive::Release::{key}={value}" for key, value in options.items()]
     text = subprocess.run(["apt-ftparchive", *args, "release", "."], cwd=directory, check=True,
                           capture_output=True).stdout
