@@ -48,9 +48,8 @@ def publish():
                             extra_kernels=updates)
     manifest["conda"] = conda.build(directory())
     if not daemon_pid(NAME):
-        start_daemon(NAME, [sys.executable, "-m", "http.server", "--bind", BRIDGE_IP,
-                            "--directory", directory(), str(PORT)])
-        wait_for_port(BRIDGE_IP, PORT, timeout=10, what="the mirror's http.server",
+        start_daemon(NAME, [sys.executable, "-m", "tests.testbed.mirror_server", BRIDGE_IP, str(PORT), directory()])
+        wait_for_port(BRIDGE_IP, PORT, timeout=10, what="the mirror's web server",
                       alive=lambda: daemon_pid(NAME))
     return manifest
 
