@@ -53,6 +53,16 @@ def is_root() -> bool:
     return os.geteuid() == 0
 
 
+def allow_inotify_for(hosts: int) -> None:
+    """Let `hosts` test hosts boot: each one's systemd, journald and logind take inotify instances
+    from root's single limit (128 by default), and a few dozen hosts use it up: their boot stops at
+    "Failed to create inotify object: Too many open files" and sshd never starts."""
+    limit = Path("/proc/sys/fs/inotify/max_user_instances")
+    wanted = 128 + 16 * hosts
+    if int(limit.read_text()) < wanted:
+        limit.write_text(f"{wanted}\n")
+
+
 def start_daemon(name: str, argv: list, cwd: Path = REPO) -> int:
     """Start a detached process that outlives the caller; its pid goes to .testbed/run/<name>.pid."""
     rundir = STATE / "run"

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import access, cgroups, conditions, hosts, inventory, mirror_http, network, provision, proxy, rootfs
 from .specs import HostSpec
-from .system import STATE, TestbedError, ensure_packages, is_root
+from .system import STATE, TestbedError, allow_inotify_for, ensure_packages, is_root
 
 
 class Testbed:
@@ -34,6 +34,7 @@ class Testbed:
         if len(set(names)) != len(names):
             raise TestbedError(f"host names repeat in {names}")
         new = [s for s in specs if not self._reusable(s)]
+        allow_inotify_for(len(set(self.hosts()) | set(names)))
         base = rootfs.ensure()
         network.ensure_bridge()
         proxy.start()
