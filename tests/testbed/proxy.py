@@ -17,11 +17,15 @@ def start() -> None:
     base = cache_dir() / "apt-cacher-ng"
     for sub in ("conf", "cache", "log"):
         (base / sub).mkdir(parents=True, exist_ok=True)
-    # no Remap lines: it proxies the hosts' plain deb.debian.org URLs and caches by URL
+    # No Remap lines: it proxies the hosts' plain deb.debian.org URLs and caches by URL. A
+    # suite's Release files pass through uncached: when many hosts ran `apt-get update` at once,
+    # apt-cacher-ng 3.7 refreshing its copy of one failed ("Failure to move file ... out of the
+    # way ... File exists") and dropped those hosts' connections, on which apt then waited for good.
     (base / "conf/acng.conf").write_text(
         f"CacheDir: {base / 'cache'}\nLogDir: {base / 'log'}\n"
         f"SocketPath: {base / 'socket'}\nPort: {PORT}\nBindAddress: {BRIDGE_IP}\n"
-        "ForeGround: 1\nExThreshold: 4\nReportPage: acng-report.html\n")
+        "ForeGround: 1\nExThreshold: 4\nReportPage: acng-report.html\n"
+        "DontCache: /InRelease$ /Release$ /Release\\.gpg$\n")
     start_daemon(NAME, ["apt-cacher-ng", "-c", base / "conf"])
     wait_for_port(BRIDGE_IP, PORT, timeout=20, what="apt-cacher-ng", alive=lambda: daemon_pid(NAME))
 
