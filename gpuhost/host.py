@@ -58,7 +58,7 @@ class Host:
             result = self.context.run(command, hide=True, warn=warn, pty=False, in_stream=stdin,
                                       watchers=[watch] if watch else [], timeout=self.silence_timeout, dry=False)
         except CommandTimedOut as error:
-            raise StepError(f"{what} on {self.name} printed nothing for {error.timeout} s and was stopped "
+            raise StepError(f"{what} on {self.name} printed nothing new for {error.timeout} s and was stopped "
                             "(command_timeout): look on the host for a process that hangs.") from None
         except UnexpectedExit as error:
             raise StepError(self._failure(what, error.result)) from None

@@ -1,8 +1,8 @@
 """Stop a command that has gone silent, not one that is merely long.
 
 A CUDA download can take an hour and still be healthy; a dkms build, conda or apt that hangs
-prints nothing. Invoke's `timeout` counts total time, so gpuhost's runners count from the last
-output instead: `timeout` becomes "seconds without output".
+prints nothing new. Invoke's `timeout` counts total time, so gpuhost's runners count from the
+last new output instead: `timeout` becomes "seconds without progress".
 """
 
 import functools
@@ -14,20 +14,31 @@ LOCK = threading.Lock()  # the timer's thread, the output readers and the end of
 
 class Silence:
     """Mixed into an Invoke runner: the timer is armed once per command; when it fires, it stops the
-    command only if nothing was printed for `timeout` seconds, and else waits out the rest. (A timer
-    per chunk of output would start thousands of threads during a long apt download.)"""
+    command only if nothing new was printed for `timeout` seconds, and else waits out the rest. (A
+    timer per chunk of output would start thousands of threads during a long apt download.)
+
+    Only a line unlike the last one counts: apt's status line repeats unchanged while its download
+    hangs (`dlstatus:1:0.0000:Retrieving file 1 of 3`, every half second, for good)."""
 
     silenced = False
     stopped = False
     heard = 0.0
+    last_line = None
 
     def start_timer(self, timeout):
         self.heard = time.monotonic()
+        self.judged = {}  # stream buffer -> how many of its chunks were looked at
         super().start_timer(timeout)
 
     def respond(self, buffer_):
         super().respond(buffer_)
-        self.heard = time.monotonic()
+        start = self.judged.get(id(buffer_), 0)
+        self.judged[id(buffer_)] = len(buffer_)
+        lines = "".join(buffer_[start:]).splitlines()
+        if any(line != self.last_line for line in lines):
+            self.heard = time.monotonic()
+        if lines:
+            self.last_line = lines[-1]
 
     def kill(self):
         """Stop the command if it has been silent for the whole timeout, marked as timed out before
