@@ -30,8 +30,8 @@ def run(targets, role_names, roles, overrides, inventory_path="", junit=""):
         if up:
             print(f"no checks to run: the roles of {', '.join(t.name for t in up)} ship none.", file=sys.stderr)
         return 1
-    # gpuhost is imported before pytest starts (this is gpuhost running it), so pytest warns that it
-    # cannot rewrite gpuhost's asserts on a plain install; the checks it collects are still rewritten.
+    # gpuhost is imported before pytest starts (gpuhost is what runs it), so on a plain install pytest
+    # warns that it cannot rewrite that package, a line that would end every report.
     args = ["-q", "-rs", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestAssertRewriteWarning",
             f"--hosts={','.join(urls[t.name] for t in up)}", "--pyargs", *modules]
     args += [f"--gpuhost-set={key}={yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}"
