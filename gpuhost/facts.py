@@ -43,9 +43,14 @@ SYSTEM = {
     "tools": "for t in %s; do command -v $t; done" % " ".join(TOOLS),
     "reboot_required": "[ -f /var/run/reboot-required ] && echo yes && cat /var/run/reboot-required.pkgs 2>/dev/null",
     "disk": "df -Pk / /var /var/cache/apt/archives 2>/dev/null",
-    "dpkg_lock": "for f in /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock; do [ -e $f ] || continue; "
-                 "i=$(stat -c %i $f); awk -v i=\":$i\" '$6 ~ i\"$\" {print $5}' /proc/locks | while read p; do "
-                 "echo \"$f $p $(cat /proc/$p/comm 2>/dev/null)\"; done; done",
+    # One `stat` and one `awk` for both lock files: /proc/locks names a lock by pid and
+    # major:minor:inode (a waiter's line, "->", has its fields one later and is not a holder).
+    "dpkg_lock": "stat -c '%i %n' /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock 2>/dev/null | awk "
+                 "'NR == FNR {file[$1] = $2; order[++n] = $1; next} "
+                 "{k = split($6, id, \":\"); if (k == 3 && id[3] in file) held[id[3]] = held[id[3]] \" \" $5} "
+                 "END {for (i = 1; i <= n; i++) {m = split(held[order[i]], pid, \" \"); "
+                 "for (j = 1; j <= m; j++) print file[order[i]], pid[j]}}' - /proc/locks | "
+                 "while read -r f p; do c=; { read -r c < /proc/$p/comm; } 2>/dev/null; echo \"$f $p $c\"; done",
     "dpkg_audit": "dpkg --audit 2>/dev/null",
 }
 PACKAGES = "dpkg-query -W -f='${Package}\\t${Version}\\t${Status}\\n' 2>/dev/null"
@@ -53,16 +58,22 @@ PACKAGES = "dpkg-query -W -f='${Package}\\t${Version}\\t${Status}\\n' 2>/dev/nul
 
 @dataclass
 class Request:
-    """What roles need to know beyond the system facts: files, systemd units, probes."""
+    """What roles need to know beyond the system facts: files, systemd units, probes.
+
+    `present` names files whose existence is all a role reads: they get a `stat` and nothing else.
+    A real nvidia.ko is tens of MB, a hash of it on every run costs more than the rest of the facts.
+    """
 
     files: set = field(default_factory=set)
     units: set = field(default_factory=set)
     probes: dict = field(default_factory=dict)  # name -> read-only shell command
+    present: set = field(default_factory=set)
 
     def add(self, other):
         self.files |= other.files
         self.units |= other.units
         self.probes.update(other.probes)
+        self.present |= other.present
 
 
 def script(request, system=True, packages=True):
@@ -72,12 +83,13 @@ def script(request, system=True, packages=True):
         parts += [_section(name, command) for name, command in SYSTEM.items()]
     if packages:
         parts.append(_section("packages", PACKAGES))
-    patterns = sorted(request.files)
-    if patterns:
-        unsafe = [p for p in patterns if not SAFE_PATTERN.match(p)]
-        if unsafe:
-            raise StepError(f"file pattern {unsafe[0]!r} has characters gpuhost does not pass to a shell.")
-        parts.append(_section("files", _files(patterns)))
+    unsafe = [p for p in sorted(request.files | request.present) if not SAFE_PATTERN.match(p)]
+    if unsafe:
+        raise StepError(f"file pattern {unsafe[0]!r} has characters gpuhost does not pass to a shell.")
+    if request.files:
+        parts.append(_section("files", _files(sorted(request.files))))
+    if request.present:
+        parts.append(_section("files", _existing(sorted(request.present)) + f"if [ $# -gt 0 ]; then {STAT}; fi"))
     units = sorted(request.units)
     if units:
         if not all(UNIT.match(u) for u in units):
@@ -96,13 +108,21 @@ def _section(name, command):
     return f"echo {shlex.quote(MARK + name)}; {command}"
 
 
+STAT = "stat --printf 'path %n\\nstat %a %U %G %s %F\\n' -- \"$@\""
+
+
+def _existing(patterns):
+    """Shell that sets "$@" to every path of `patterns` that exists, a dangling link too."""
+    return f"set --; for f in {' '.join(patterns)}; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; "
+
+
 def _files(patterns):
     """Every file that exists, in a few processes however many there are: one `stat` for all, the
     content of a small readable file (the controller computes its sha256), the sha256 of a bigger
     one, and where a link points."""
     return (
-        f"set --; for f in {' '.join(patterns)}; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; "
-        "if [ $# -gt 0 ]; then stat --printf 'path %n\\nstat %a %U %G %s %F\\n' -- \"$@\"; "
+        _existing(patterns)
+        + f"if [ $# -gt 0 ]; then {STAT}; "
         "for f; do [ -L \"$f\" ] && printf 'path %s\\nlink %s\\n' \"$f\" \"$(readlink \"$f\")\"; done; "
         "stat -L --printf '%s %n\\n' -- \"$@\" 2>/dev/null | while read -r size f; do "
         "[ -f \"$f\" ] && [ -r \"$f\" ] || continue; echo \"path $f\"; "

@@ -137,6 +137,7 @@ class Host:
 def _only(request, sections):
     return facts_module.Request(
         files=request.files if "files" in sections else set(),
+        present=request.present if "files" in sections else set(),
         units=request.units if "units" in sections else set(),
         probes=request.probes if "probes" in sections else {},
     )

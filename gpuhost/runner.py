@@ -171,11 +171,16 @@ def _missing_request(host, steps):
     wanted = Request()
     for step in steps:
         wanted.add(step.request())
-    covered = [pattern for pattern in host.request.files]
-    files = {f for f in wanted.files if not any(fnmatch.fnmatchcase(f, pattern) for pattern in covered)}
-    missing = Request(files=files, units=wanted.units - host.request.units,
+    read, seen = host.request.files, host.request.files | host.request.present
+    missing = Request(files={f for f in wanted.files if not _covered(f, read)},
+                      present={f for f in wanted.present if not _covered(f, seen)},
+                      units=wanted.units - host.request.units,
                       probes={k: v for k, v in wanted.probes.items() if k not in host.request.probes})
-    return missing if (missing.files or missing.units or missing.probes) else None
+    return missing if (missing.files or missing.present or missing.units or missing.probes) else None
+
+
+def _covered(path, patterns):
+    return any(fnmatch.fnmatchcase(path, pattern) for pattern in patterns)
 
 
 def _batch_packages(steps, settings):

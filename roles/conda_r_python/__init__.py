@@ -37,9 +37,9 @@ def facts(settings):
     mine = settings["conda_r_python"]
     prefix = checked_path(mine["prefix"])
     probes = {environment.PROBE: environment.listing_probe(prefix), **dict([GROUPS_PROBE])}
-    request = Request(files={*installer.watched(prefix), f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json",
-                             f"{definitions.LOCKS}/*.txt", credentials.CREDENTIALS, credentials.CONDARC},
-                      probes=probes)
+    request = Request(files={f"{prefix}/.condarc", PROFILE, f"{KERNELS}/*/kernel.json", f"{definitions.LOCKS}/*.txt",
+                             credentials.CREDENTIALS, credentials.CONDARC},
+                      present=installer.watched(prefix), probes=probes)
     request.add(Owner(mine["owner"], mine["group"]).request())
     for user in mine["init_users"]:
         request.add(CondaInit(prefix, user).request())

@@ -62,7 +62,7 @@ class Installer(Step):
         self.name = f"conda installed in {prefix}"
 
     def request(self):
-        return Request(files=watched(self.prefix))
+        return Request(present=watched(self.prefix))
 
     def state(self, facts):
         """installed, absent, unfinished (gpuhost's own attempt), or foreign (refused)."""

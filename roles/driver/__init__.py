@@ -53,7 +53,7 @@ REBOOT_HINT = ("Why the module does not load is in `dkms status`, `journalctl -k
 def facts(settings):
     request = _nvidia.facts()
     request.add(Request(files={UNATTENDED, "/etc/apt/preferences.d/gpuhost-nvidia-driver",
-                               "/etc/modprobe.d/gpuhost-blacklist-nouveau.conf", *MODULE_FILES},
+                               "/etc/modprobe.d/gpuhost-blacklist-nouveau.conf"}, present=set(MODULE_FILES),
                         units={"nvidia-persistenced.service", "nvidia-fabricmanager.service"}))
     request.add(maintainers.request())
     if settings[NAME]["source"] == "debian":

@@ -40,6 +40,7 @@ def test_facts_of_a_test_host_take_one_remote_command(testbed, hosts):
     (result,) = runner.gather_facts(targets, runner.Options(echo=False))
     assert result.remote_commands == 1
     assert result.facts["os"]["id"] == "debian" and result.facts["user"]["name"] == "gpuadmin"
+    assert result.facts["dpkg_lock"] == {"held": False}
 
 
 def test_plan_lists_exactly_what_converge_runs_then_nothing_is_left(testbed, hosts):
@@ -116,9 +117,13 @@ def test_apt_waits_for_the_dpkg_lock_and_names_its_holder_when_it_gives_up(testb
         c.run("apt-mark unhold cron >/dev/null; apt-get remove -y -q cron >/dev/null", hide=True)
     testbed.hold_lock("tb5", 60)
     try:
+        (seen,) = runner.gather_facts(inventory.load(testbed.inventory_path).select("tb5"), runner.Options(echo=False))
         result = run(testbed, "tb5", motd={"hold": True}, apt={"lock_timeout": 2})["tb5"]
     finally:
         testbed.release_lock("tb5")
+    lock = seen.facts["dpkg_lock"]
+    assert (lock["held"], lock["file"], lock["process"]) == (True, "/var/lib/dpkg/lock-frontend", "unattended-upgr")
+    assert f"is held by process {lock['pid']}" in result.error
     assert result.status == "failed"
     assert "is held by process" in result.error and "was not released within 2 s" in result.error
     testbed.hold_lock("tb5", 4)

@@ -63,6 +63,20 @@ def test_files_are_read_as_they_are_small_big_linked_or_missing(tmp_path):
     assert files[f"{tmp_path}/dangling"]["kind"] == "symbolic link" and "sha256" not in files[f"{tmp_path}/dangling"]
 
 
+def test_files_asked_for_as_present_are_only_stat_ed_never_read(tmp_path):
+    module = tmp_path / "nvidia.ko"
+    module.write_bytes(b"\0" * 100_000)  # a real one is tens of MB
+    config = tmp_path / "a.conf"
+    config.write_text("x\n")
+    request = facts.Request(files={str(config)}, present={f"{tmp_path}/*.ko*", f"{tmp_path}/none-*"})
+    script = facts.script(request, system=False, packages=False)
+    files = facts.parse(subprocess.run(["sh", "-c", script], capture_output=True, text=True, check=True).stdout)["files"]
+    assert set(files[str(module)]) == {"path", "mode", "owner", "group", "size", "kind"}  # no sha256, no content
+    assert (files[str(module)]["size"], files[str(module)]["kind"]) == (100_000, "regular file")
+    assert files[str(config)]["content"] == "x\n"
+    assert script.count("base64") == script.count("sha256sum") == 1  # for `files` alone
+
+
 def test_units_are_found_by_any_of_their_names_and_unknown_without_systemd():
     shown = ("units sshd.service gone.service\nNames=ssh.service sshd.service\nUnitFileState=enabled\n"
              "ActiveState=active\n\nNames=gone.service\nUnitFileState=\nActiveState=inactive\n")

@@ -189,6 +189,12 @@ def test_a_missing_module_of_an_r590_driver_is_rebuilt_for_the_running_kernel():
     assert any("nvidia-dkms-open" in c for c in rebuild.commands(host.facts))
 
 
+def test_the_module_files_are_only_seen_never_read():
+    """Whether a module is built is read from its file's existence; a real nvidia.ko is tens of MB."""
+    request = driver.facts(settings(driver))
+    assert set(driver.MODULE_FILES) <= request.present and not set(driver.MODULE_FILES) & request.files
+
+
 # ---- NVIDIA's CUDA repository, CUDA, cuDNN, TensorRT ------------------------------------------
 
 @pytest.mark.parametrize("module", [driver, cuda, cudnn, tensorrt])
