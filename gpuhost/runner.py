@@ -10,7 +10,7 @@ the steps that need the new boot.
 import fnmatch
 import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from gpuhost import connect, registry
@@ -67,25 +67,34 @@ def run(targets, role_names, options, roles=None):
     roles = roles if roles is not None else registry.available()
     settings_module.check(options.overrides, registry.known_settings(roles), "")
     wanted = [tuple(registry.known(role_names or target.vars.get("roles") or [], roles)) for target in targets]
-    plans = {names: Future() for names in wanted}
+    plans = {names: _plan(names, roles) for names in wanted}
     with ThreadPoolExecutor(max_workers=max(1, int(options.parallel))) as pool:
         futures = [pool.submit(_run_host, target, plans[names], options) for target, names in zip(targets, wanted)]
-        for names, plan in plans.items():  # roles imported here, while the first connections open
-            try:
-                modules = registry.select(names, roles)
-                plan.set_result((modules, registry.defaults(modules)))
-            except Exception as error:  # a broken role: each host waiting for this plan fails with it
-                plan.set_exception(error)
         return [f.result() for f in futures]
 
 
+def _plan(names, roles):
+    """The role modules for `names` with their defaults, or the error importing them raised.
+
+    Imported before any connection opens: imported beside paramiko's key exchange, both waited
+    for the interpreter lock and one host took longer.
+    """
+    try:
+        modules = registry.select(names, roles)
+        return modules, registry.defaults(modules)
+    except Exception as error:  # a broken role: each host that runs it fails with it, the others go on
+        return error
+
+
 def _run_host(target, plan, options):
-    """One host: connect, then converge the roles of `plan` (a Future of modules and their defaults)."""
+    """One host: connect, then converge the roles of `plan` (modules and their defaults, or an error)."""
     result = HostResult(name=target.name)
     started = time.monotonic()
     try:
+        if isinstance(plan, Exception):
+            raise plan
+        modules, defaults = plan
         host = open_host(target, options)
-        modules, defaults = plan.result()
         host_settings = settings_for(target, defaults, options.overrides)
         converge_host(host, modules, host_settings, options, result)
     except ConnectError as error:

@@ -51,9 +51,10 @@ def test_a_credential_in_an_error_is_masked_in_the_result_and_the_output(capsys)
     assert "s3cret" not in shown and "tk-123" not in shown and "mirror.example" in shown
 
 
-def test_a_role_that_cannot_be_imported_fails_each_host_that_runs_it_in_one_sentence():
-    roles = registry.Roles(["gpuhost_no_such_role_module"])  # imported while the connections open
-    (result,) = runner.run([Target(name="local")], ["gpuhost-no-such-role-module"], runner.Options(echo=False), roles)
+def test_a_role_that_cannot_be_imported_fails_each_host_that_runs_it_in_one_sentence_before_contact():
+    roles = registry.Roles(["gpuhost_no_such_role_module"])
+    ghost = Target(name="ghost", address="127.0.0.1", port=9)  # contacted, it would be unreachable
+    (result,) = runner.run([ghost], ["gpuhost-no-such-role-module"], runner.Options(echo=False), roles)
     assert result.status == "failed"
     assert result.error.startswith("role module gpuhost_no_such_role_module cannot be imported: No module named")
 
