@@ -1,8 +1,9 @@
 """What a no-op converge costs beside the floor, for 1, 8 and 32 test hosts at 0 and 20 ms round-trip time.
 
 The floor is what any agentless tool must pay: open an SSH connection to every host and run
-`true` (OpenSSH's client, in parallel). Beside it, `gpuhost converge` as a user runs it (the
-installed command: process start, imports, inventory, facts, plan), its controller CPU, and the
+`true` (OpenSSH's client, in parallel). Beside it, `gpuhost converge` as a user runs it (this
+checkout installed with `pip install .` into .testbed/peers/venv-gpuhost: process start, imports,
+inventory, facts, plan), its controller CPU, and the
 engine's no-op alone (in this process). Medians of `--runs`; hosts get the NVIDIA stack first (not
 measured), so what is measured is the no-op a converged host costs at every run.
 
@@ -23,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import peer_tools  # noqa: E402
 from gpuhost import inventory, runner  # noqa: E402
 from tests.testbed import HostSpec, Testbed  # noqa: E402
 
@@ -45,10 +47,10 @@ def ssh_true(targets):
         list(pool.map(one, targets))
 
 
-def gpuhost_command(bed, names):
-    """`gpuhost converge` as installed beside this Python; it must change nothing."""
+def gpuhost_command(venv, bed, names):
+    """`gpuhost converge` as a user installed it (peer_tools.ensure_venv); it must change nothing."""
     with tempfile.NamedTemporaryFile(suffix=".json") as report:
-        subprocess.run([str(Path(sys.executable).with_name("gpuhost")), "converge", "--host", ",".join(names),
+        subprocess.run([str(venv / "bin" / "gpuhost"), "converge", "--host", ",".join(names),
                         "--inventory", str(bed.inventory_path), "--roles", ",".join(ROLES), "--report", report.name,
                         "--parallel", str(len(names))], check=True, capture_output=True)
         hosts = json.loads(Path(report.name).read_text())["hosts"]
@@ -93,6 +95,7 @@ def main():
     if max(counts) > len(NAMES):
         sys.exit(f"at most {len(NAMES)} hosts")
     names = NAMES[:max(counts)]
+    venv, _ = peer_tools.ensure_venv("gpuhost")
     bed = Testbed()
     bed.up([HostSpec(name) for name in names])
     try:
@@ -106,7 +109,7 @@ def main():
                 chosen = names[:count]
                 targets = inventory.load(bed.inventory_path).select(",".join(chosen))
                 floor, _ = median_run(lambda: ssh_true(targets), args.runs)
-                command, cpu = median_run(lambda: gpuhost_command(bed, chosen), args.runs)
+                command, cpu = median_run(lambda: gpuhost_command(venv, bed, chosen), args.runs)
                 alone, _ = median_run(lambda: engine(targets), args.runs)
                 one_host = command if count == 1 else one_host
                 versus_one = f"{command / one_host:.1f}×" if one_host and count > 1 else ""

@@ -91,17 +91,22 @@ def _count(cell):
     return int(cell)
 
 
-def ensure_venv(peer):
-    """The peer's virtual environment (created and filled from PyPI when missing) and its version."""
-    venv = WORK / f"venv-{peer}"
+def ensure_venv(tool):
+    """The tool's virtual environment (created when missing) and the tool's version.
+
+    A peer comes from PyPI. gpuhost is installed from this checkout as a user installs it, `pip
+    install .`: no editable finder, bytecode compiled at install; pip reinstalls a folder every time.
+    """
+    venv = WORK / f"venv-{tool}"
     python = venv / "bin" / "python"
     if not python.exists():
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
-    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", PEERS[peer]],
+    source = str(REPO) if tool == "gpuhost" else PEERS[tool]
+    pip = subprocess.run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", source],
                          capture_output=True, text=True)
     if pip.returncode:
-        raise RuntimeError(f"pip could not install {PEERS[peer]} into {venv}: {pip.stderr.strip()[-600:]}")
-    distribution = PEERS[peer].partition("==")[0]
+        raise RuntimeError(f"pip could not install {source} into {venv}: {pip.stderr.strip()[-600:]}")
+    distribution = "gpuhost" if tool == "gpuhost" else PEERS[tool].partition("==")[0]
     version = subprocess.run([str(python), "-c", f"import importlib.metadata as m; print(m.version({distribution!r}))"],
                              check=True, capture_output=True, text=True).stdout.strip()
     return venv, version
@@ -124,8 +129,8 @@ def write_inventories(addresses, key, known_hosts, stack_file):
     return ansible, pyinfra
 
 
-def gpuhost_argv(command, names, inventory, roles):
-    return [str(Path(sys.executable).with_name("gpuhost")), command, "--host", ",".join(names), "--inventory",
+def gpuhost_argv(venv, command, names, inventory, roles):
+    return [str(venv / "bin" / "gpuhost"), command, "--host", ",".join(names), "--inventory",
             str(inventory), "--roles", ",".join(roles), "--parallel", str(len(names))]
 
 

@@ -4,7 +4,8 @@ NVIDIA stack of benchmarks/converge.py's roles) enforced by each tool's idiomati
 the medians with ratios to gpuhost and to the floor (`ssh true`).
 
 Needs root (it builds test hosts). Run from a checkout: `python3 benchmarks/peers.py [--quick]`.
-Ansible and pyinfra are installed from PyPI into .testbed/peers/ (benchmarks/peer_tools.py). The
+Ansible and pyinfra are installed from PyPI into .testbed/peers/, gpuhost from this checkout as a
+user installs it (benchmarks/peer_tools.py). The
 end state comes from gpuhost's plan for the fresh hosts (benchmarks/peer_stack.py). Honest by
 construction: every no-op must report no change in the tool's own recap, and after every cold run
 `gpuhost plan` must find nothing left to change; what the tools still do differently is printed.
@@ -92,8 +93,8 @@ class Bench:
         self.control = 0  # numbers Ansible's SSH control folders
 
     def prepare(self):
-        for peer in peer_tools.PEERS:
-            self.venvs[peer], self.versions[peer] = peer_tools.ensure_venv(peer)
+        for tool in TOOLS:
+            self.venvs[tool], self.versions[tool] = peer_tools.ensure_venv(tool)
         self.fresh(NAMES)
         stack = peer_stack.generate(self.bed.inventory_path, NAMES, ROLES)
         peer_stack.write(stack, self.stack_file)
@@ -125,7 +126,8 @@ class Bench:
     def _invoke(self, tool, names, fresh_connections):
         limit = self.args.limit
         if tool == "gpuhost":
-            return peer_tools.run(peer_tools.gpuhost_argv("converge", names, self.bed.inventory_path, ROLES), limit)
+            argv = peer_tools.gpuhost_argv(self.venvs["gpuhost"], "converge", names, self.bed.inventory_path, ROLES)
+            return peer_tools.run(argv, limit)
         ansible, pyinfra = peer_tools.write_inventories({n: self.bed.address(n) for n in names}, self.bed.key_path,
                                                         self.bed.known_hosts_path, self.stack_file)
         if tool == "pyinfra":
@@ -172,8 +174,8 @@ class Bench:
 
     def plan_is_empty(self, tool, names):
         """'' when `gpuhost plan` finds nothing to change on these hosts, else what it would change."""
-        outcome = peer_tools.run(peer_tools.gpuhost_argv("plan", names, self.bed.inventory_path, ROLES),
-                                 self.args.limit)
+        argv = peer_tools.gpuhost_argv(self.venvs["gpuhost"], "plan", names, self.bed.inventory_path, ROLES)
+        outcome = peer_tools.run(argv, self.args.limit)
         if outcome.code == 0:
             return ""
         pending = [line for line in outcome.output.splitlines() if "would change:" in line or "error" in line]
