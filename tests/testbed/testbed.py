@@ -37,7 +37,7 @@ class Testbed:
         allow_inotify_for(len(set(self.hosts()) | set(names)))
         base = rootfs.ensure()
         network.ensure_bridge()
-        proxy.start()
+        proxy.start(rootfs.SOURCES)
         manifest = mirror_http.publish()
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(lambda s: hosts.create(s, base), new))
