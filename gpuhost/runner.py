@@ -67,7 +67,7 @@ def run(targets, role_names, options, roles=None):
     roles = roles if roles is not None else registry.available()
     settings_module.check(options.overrides, registry.known_settings(roles), "")
     wanted = [tuple(registry.known(role_names or target.vars.get("roles") or [], roles)) for target in targets]
-    plans = {names: _plan(names, roles) for names in wanted}
+    plans = {names: _plan(names, roles) for names in dict.fromkeys(wanted)}  # once per distinct set of roles
     with ThreadPoolExecutor(max_workers=max(1, int(options.parallel))) as pool:
         futures = [pool.submit(_run_host, target, plans[names], options) for target, names in zip(targets, wanted)]
         return [f.result() for f in futures]

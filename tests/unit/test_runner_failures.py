@@ -62,3 +62,13 @@ def test_a_role_that_cannot_be_imported_fails_each_host_that_runs_it_in_one_sent
 def test_an_unknown_role_is_refused_before_any_host_is_contacted():
     with pytest.raises(InventoryError, match="unknown role 'cudaa'"):
         runner.run([Target(name="ghost", address="127.0.0.1", port=9)], ["cudaa"], runner.Options(echo=False))
+
+
+def test_roles_are_planned_once_per_set_of_roles_not_once_per_host(monkeypatch):
+    calls = []
+    select = registry.select
+    monkeypatch.setattr(registry, "select", lambda names, roles: calls.append(names) or select(names, roles))
+    ghosts = [Target(name=f"ghost{n}", address="127.0.0.1", port=9) for n in range(3)]
+    results = runner.run(ghosts, ["quiet"], runner.Options(echo=False), {"quiet": role("quiet", no_steps)})
+    assert [r.status for r in results] == ["unreachable"] * 3
+    assert calls == [("quiet",)]
