@@ -3,9 +3,9 @@
 The floor is what any agentless tool must pay: open an SSH connection to every host and run
 `true` (OpenSSH's client, in parallel). Beside it, `gpuhost converge` as a user runs it (this
 checkout installed with `pip install .` into .testbed/peers/venv-gpuhost: process start, imports,
-inventory, facts, plan), its controller CPU, and the
-engine's no-op alone (in this process). Medians of `--runs`; hosts get the NVIDIA stack first (not
-measured), so what is measured is the no-op a converged host costs at every run.
+inventory, facts, plan), its controller CPU, and the engine's no-op alone (in this process).
+Medians of `--runs`; hosts get the NVIDIA stack first (not measured), so what is measured is the
+no-op a converged host costs at every run.
 
 Needs root (it builds test hosts). From a checkout: `.venv/bin/python benchmarks/converge.py
 [--hosts 1,8,32] [--rtt 0,20] [--runs 5] [--keep]`.

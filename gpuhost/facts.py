@@ -113,7 +113,8 @@ STAT = "stat --printf 'path %n\\nstat %a %U %G %s %F\\n' -- \"$@\""
 
 def _existing(patterns):
     """Shell that sets "$@" to every path of `patterns` that exists, a dangling link too."""
-    return f"set --; for f in {' '.join(patterns)}; do if [ -e \"$f\" ] || [ -L \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; "
+    return (f"set --; for f in {' '.join(patterns)}; do "
+            "if [ -e \"$f\" ] || [ -L \"$f\" ]; then set -- \"$@\" \"$f\"; fi; done; ")
 
 
 def _files(patterns):
