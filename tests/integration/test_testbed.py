@@ -4,6 +4,7 @@ import glob
 import os
 import shlex
 import socket
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -13,7 +14,7 @@ import yaml
 
 from tests.testbed import cgroups
 from tests.testbed.specs import HostSpec
-from tests.testbed.system import cache_dir
+from tests.testbed.system import cache_dir, run, start_daemon, stop_daemon
 
 pytestmark = pytest.mark.testbed
 
@@ -112,6 +113,43 @@ def test_removing_a_host_leaves_nothing_behind(testbed):
     assert str(hostdir) not in Path("/proc/self/mountinfo").read_text()
     assert not any(str(hostdir) in _cmdline(pid) for pid in os.listdir("/proc") if pid.isdigit())
     assert "tb9" not in testbed.inventory_path.read_text()
+
+
+def test_up_clears_a_host_another_checkout_left(testbed, tmp_path):
+    """Host names are global (namespace, cgroup), their records are in the checkout that made them:
+    a tb80 that a checkout elsewhere left running gives way to this checkout's tb80."""
+    layer = tmp_path / "elsewhere/.testbed/hosts/tb80/root"
+    layer.mkdir(parents=True)
+    run(["mount", "-t", "tmpfs", "tmpfs", layer])
+    run(["ip", "netns", "add", "gpuhost-tb80"])
+    left = subprocess.Popen(["sleep", "600"])
+    cgroups.join("tb80", left.pid)
+    try:
+        testbed.up([HostSpec("tb80", gpus=("none",))])
+        assert left.wait(timeout=10) == -9
+        assert not os.path.ismount(layer)
+        assert sh(testbed, "tb80", "hostname").stdout.strip() == "tb80"
+    finally:
+        left.kill()
+        testbed.remove("tb80")
+        if os.path.ismount(layer):
+            run(["umount", layer])
+    assert not Path("/run/netns/gpuhost-tb80").exists()
+
+
+def test_a_daemon_replaces_the_one_another_checkout_left(testbed):
+    """Its pid file is in the other checkout; its cgroup, named after the daemon, is found."""
+    left = subprocess.Popen(["sleep", "600"])
+    cgroups.join("daemon-probe", left.pid)
+    try:
+        start_daemon("probe", ["sleep", "600"])
+        assert left.wait(timeout=10) == -9
+        assert cgroups.has_processes("daemon-probe")
+        stop_daemon("probe")
+        assert not cgroups.has_processes("daemon-probe")
+    finally:
+        left.kill()
+        cgroups.kill_and_remove("daemon-probe")
 
 
 def _cmdline(pid):

@@ -1,8 +1,9 @@
-"""Each host's launcher in its own cgroup, in every hierarchy of this machine.
+"""Each host's launcher, and each daemon of the harness, in its own cgroup, in every hierarchy.
 
 Without it all hosts would share nspawn's `payload` cgroup, and runc (Docker inside a host)
 would write at the machine's root cgroup. Teardown kills what is left in the group and
-removes it, so nothing of a host outlives `down`.
+removes it, so nothing of a host outlives `down`. The groups' names are global, like the
+hosts' network namespaces, so any checkout of the project can clear what another one left.
 """
 import os
 import signal
@@ -23,8 +24,8 @@ def hierarchies() -> list:
     return found
 
 
-def join(name: str) -> None:
-    """Move the calling process into gpuhost-testbed/<name> in every hierarchy."""
+def join(name: str, pid: int = 0) -> None:
+    """Move a process (by default the calling one) into gpuhost-testbed/<name> in every hierarchy."""
     for hierarchy in hierarchies():
         group = hierarchy / GROUP / name
         group.mkdir(parents=True, exist_ok=True)
@@ -33,7 +34,7 @@ def join(name: str) -> None:
                 for knob in ("cpuset.cpus", "cpuset.mems"):
                     if not (level / knob).read_text().strip():
                         (level / knob).write_text((level.parent / knob).read_text())
-        (group / "cgroup.procs").write_text(f"{os.getpid()}\n")
+        (group / "cgroup.procs").write_text(f"{pid or os.getpid()}\n")
 
 
 def _pids(name: str) -> set:
@@ -49,6 +50,11 @@ def _pids(name: str) -> set:
 
 def has_processes(name: str) -> bool:
     return bool(_pids(name))
+
+
+def names() -> set:
+    """The groups under gpuhost-testbed, whoever made them."""
+    return {p.name for h in hierarchies() for p in (h / GROUP).glob("*") if p.is_dir()}
 
 
 def kill_and_remove(name: str, timeout: float = 10) -> None:

@@ -183,7 +183,7 @@ def add_archive_source(name: str, key: Path, codename: str) -> None:
 
 
 def start(name: str) -> None:
-    start_daemon(f"host-{name}", [sys.executable, "-m", f"{__package__}.launcher", name])
+    start_daemon(f"host-{name}", [sys.executable, "-m", f"{__package__}.launcher", name], group=name)
 
 
 def wait_ready(spec: HostSpec, timeout: float = 60) -> None:
@@ -205,14 +205,22 @@ def set_rtt(name: str, rtt_ms: int) -> None:
             time.sleep(0.05)
 
 
+def _layers_of(name: str) -> list:
+    """The host's overlay mounts: this checkout's, or one another checkout left (names are global)."""
+    tail = f"/.testbed/hosts/{name}/root"
+    points = (line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines())
+    return [p.replace("\\040", " ") for p in points if p.endswith(tail)]
+
+
 def destroy(name: str) -> None:
-    """Stop the host and remove every trace of it: processes, cgroups, mounts, namespace, files."""
+    """Stop the host and remove every trace of it: processes, cgroups, mounts, namespace, files.
+    It also removes a host of this name that another checkout of the project left running."""
     set_rtt(name, 0)
     stop_daemon(f"host-{name}", timeout=20)
     cgroups.kill_and_remove(name)
     hostdir = directory(name)
-    if os.path.ismount(hostdir / "root"):
-        run(["umount", hostdir / "root"])
+    for mountpoint in _layers_of(name):
+        run(["umount", mountpoint])
     network.remove_host(name)
     shutil.rmtree(Path("/run/systemd/nspawn/propagate", name), ignore_errors=True)
     shutil.rmtree(hostdir, ignore_errors=True)

@@ -37,7 +37,7 @@ def nspawn_argv(spec, hostdir: Path) -> list:
 
 def main(name: str) -> int:
     spec, hostdir = hosts.spec_of(name), hosts.directory(name)
-    cgroups.join(name)
+    cgroups.join(name)  # before nspawn starts; start_daemon moves it there too, maybe later
     stopping, child = False, None
 
     def on_term(signum, frame):

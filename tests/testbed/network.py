@@ -42,6 +42,12 @@ def add_host(name: str, address: str) -> None:
     run(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv4.ip_forward=1"])
 
 
+def host_names() -> set:
+    """The hosts that have a namespace now, whichever checkout made them."""
+    prefix = namespace("")
+    return {p.name[len(prefix):] for p in Path("/run/netns").glob(f"{prefix}tb*")}
+
+
 def has_host(name: str) -> bool:
     return Path("/run/netns", namespace(name)).exists()
 

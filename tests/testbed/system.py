@@ -10,6 +10,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from . import cgroups
+
 REPO = Path(__file__).resolve().parents[2]
 STATE = REPO / ".testbed"
 BRIDGE = "gpuhtb0"
@@ -63,13 +65,20 @@ def allow_inotify_for(hosts: int) -> None:
         limit.write_text(f"{wanted}\n")
 
 
-def start_daemon(name: str, argv: list, cwd: Path = REPO) -> int:
-    """Start a detached process that outlives the caller; its pid goes to .testbed/run/<name>.pid."""
+def start_daemon(name: str, argv: list, cwd: Path = REPO, group: str = "") -> int:
+    """Start a detached process that outlives the caller; its pid goes to .testbed/run/<name>.pid.
+
+    It runs in the cgroup `group` (daemon-<name> by default), and what is left there is killed
+    first: a daemon of this name that another checkout started (its pid file is in that checkout)
+    and that would hold the port."""
+    group = group or f"daemon-{name}"
+    cgroups.kill_and_remove(group)
     rundir = STATE / "run"
     rundir.mkdir(parents=True, exist_ok=True)
     with open(rundir / f"{name}.log", "ab") as log:
         proc = subprocess.Popen([str(a) for a in argv], cwd=cwd, stdin=subprocess.DEVNULL,
                                 stdout=log, stderr=log, start_new_session=True)
+    cgroups.join(group, proc.pid)
     (rundir / f"{name}.pid").write_text(f"{proc.pid}\n")
     return proc.pid
 
@@ -86,7 +95,8 @@ def daemon_pid(name: str):
 
 
 def stop_daemon(name: str, timeout: float = 15.0) -> None:
-    """SIGTERM a daemon's process group, SIGKILL it after timeout, forget its pid file."""
+    """SIGTERM a daemon's process group, SIGKILL it after timeout, kill what is left in its cgroup
+    (whichever checkout started it), forget its pid file."""
     pid = daemon_pid(name)
     if pid is not None:
         _signal_group(pid, signal.SIGTERM)
@@ -95,6 +105,7 @@ def stop_daemon(name: str, timeout: float = 15.0) -> None:
             time.sleep(0.1)
         if daemon_pid(name) is not None:
             _signal_group(pid, signal.SIGKILL)
+    cgroups.kill_and_remove(f"daemon-{name}")
     (STATE / "run" / f"{name}.pid").unlink(missing_ok=True)
 
 

@@ -6,7 +6,8 @@
     bed.reboot("tb1"); bed.down()
 
 `up` is additive and idempotent: hosts already running with the same spec are reused, a
-running host with a different spec is refused (it must be taken down first).
+running host with a different spec is refused (it must be taken down first), and one this
+checkout has no record of, which another checkout of the project left, is replaced.
 """
 import shutil
 import time
@@ -60,9 +61,10 @@ class Testbed:
         inventory.write(list(running.values()), settings)
 
     def _reusable(self, spec: HostSpec) -> bool:
-        """True for a live host with this spec; clears the remains of a dead one."""
+        """True for a live host with this spec; clears the remains of a dead one, and a host of this
+        name that this checkout has no record of (another checkout of the project left it)."""
         current = hosts.spec_of(spec.name)
-        if hosts.is_running(spec.name) and current != spec:
+        if hosts.is_running(spec.name) and current not in (spec, None):
             raise TestbedError(f"{spec.name} is running as {current}, not {spec}: "
                                "run `invoke testbed.down` first")
         if hosts.is_alive(spec.name):
@@ -81,12 +83,16 @@ class Testbed:
         self._write_access(self.hosts(), inventory.repo_settings() if inventory.PATH.exists() else {})
 
     def down(self) -> None:
-        """Stop every host and the services on the bridge; keep the caches and the client key."""
-        names = set(hosts.existing()) | {p.name for p in hosts.HOSTS.glob("tb*")}
+        """Stop every host and the services on the bridge, those another checkout left included;
+        keep the caches and the client key."""
+        names = set(hosts.existing()) | {p.name for p in hosts.HOSTS.glob("tb*")} | network.host_names()
+        names |= {n for n in cgroups.names() if not n.startswith("daemon-")}
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(hosts.destroy, sorted(names)))
         mirror_http.stop()
         proxy.stop()
+        for group in cgroups.names():  # daemons another checkout started
+            cgroups.kill_and_remove(group)
         network.remove_bridge()
         cgroups.remove_group()
         shutil.rmtree(hosts.HOSTS, ignore_errors=True)
