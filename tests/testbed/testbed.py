@@ -85,13 +85,13 @@ class Testbed:
     def down(self) -> None:
         """Stop every host and the services on the bridge, those another checkout left included;
         keep the caches and the client key."""
-        names = set(hosts.existing()) | {p.name for p in hosts.HOSTS.glob("tb*")} | network.host_names()
-        names |= {n for n in cgroups.names() if not n.startswith("daemon-")}
+        # Another checkout's hosts are found by their namespaces: made before a host starts, removed after.
+        names = {p.name for p in hosts.HOSTS.glob("tb*")} | network.host_names()
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(hosts.destroy, sorted(names)))
         mirror_http.stop()
         proxy.stop()
-        for group in cgroups.names():  # daemons another checkout started
+        for group in cgroups.names():  # the daemons another checkout started
             cgroups.kill_and_remove(group)
         network.remove_bridge()
         cgroups.remove_group()
